@@ -1,0 +1,157 @@
+"""Export a trained network as integer weight memories and a manifest.
+
+Integers come out of Brevitas (``quant_weight().int()``), thresholds from the same
+function the training neuron uses; neurons that can never influence the output are
+removed, then each layer is written in the sparse ``csr_fanout`` layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sdsnn_hw import __version__
+from sdsnn_hw.fileio import atomic_directory, sha256_bytes
+from sdsnn_hw.manifest import LayerSpec, Manifest, MemorySpec, write_manifest
+from sdsnn_hw.memfile import format_mem
+from sdsnn_hw.model import SpikingMLP
+from sdsnn_hw.neuron import LifParams, signed_bits_for
+from sdsnn_hw.sparse import encode_fanout
+
+
+@dataclass(frozen=True)
+class IntegerLayer:
+    """A dense integer layer before sparse encoding.
+
+    Attributes:
+        weights: int64 (n_out, n_in).
+        lif: neuron parameters.
+        weight_bits: weight width.
+        weight_scale: float value of one integer weight step.
+        neuron_index: original index of each kept neuron.
+    """
+
+    weights: np.ndarray
+    lif: LifParams
+    weight_bits: int
+    weight_scale: float
+    neuron_index: np.ndarray
+
+
+@torch.no_grad()
+def integer_layers(model: SpikingMLP) -> list[IntegerLayer]:
+    """Integer weights and neuron parameters of every layer, all neurons kept."""
+    layers = []
+    for layer, lif in zip(model.layers, model.lif_params(), strict=True):
+        quant = layer.quant_weight()
+        weights = quant.int().to(torch.int64).numpy()
+        layers.append(
+            IntegerLayer(
+                weights=weights,
+                lif=lif,
+                weight_bits=model.config.weight_bits,
+                weight_scale=float(quant.scale.item()),
+                neuron_index=np.arange(weights.shape[0]),
+            )
+        )
+    return layers
+
+
+def remove_dead_neurons(layers: list[IntegerLayer]) -> list[IntegerLayer]:
+    """Drop hidden neurons with no incoming or no outgoing synapse.
+
+    Exact for the network's outputs: with no input a neuron's membrane stays 0 below a
+    threshold >= 1, and a neuron with no outgoing synapse reaches nothing.
+    """
+    keep = [np.ones(layer.weights.shape[0], dtype=bool) for layer in layers]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(layers) - 1):
+            inputs = keep[i - 1] if i > 0 else np.ones(layers[i].weights.shape[1], dtype=bool)
+            has_in = np.any(layers[i].weights[:, inputs] != 0, axis=1)
+            has_out = np.any(layers[i + 1].weights[keep[i + 1]] != 0, axis=0)
+            new = keep[i] & has_in & has_out
+            changed |= bool(np.any(new != keep[i]))
+            keep[i] = new
+    pruned = []
+    for i, layer in enumerate(layers):
+        inputs = keep[i - 1] if i > 0 else np.ones(layer.weights.shape[1], dtype=bool)
+        pruned.append(
+            IntegerLayer(
+                weights=layer.weights[keep[i]][:, inputs],
+                lif=layer.lif,
+                weight_bits=layer.weight_bits,
+                weight_scale=layer.weight_scale,
+                neuron_index=layer.neuron_index[keep[i]],
+            )
+        )
+    return pruned
+
+
+def accumulator_bits(weights: np.ndarray) -> int:
+    """Signed width that holds any one-step sum of a neuron's weights (contract 3)."""
+    positive = int(np.clip(weights, 0, None).sum(axis=1).max(initial=0))
+    negative = int(np.clip(weights, None, 0).sum(axis=1).min(initial=0))
+    return max(2, signed_bits_for(negative, positive))
+
+
+def write_export(
+    folder: Path, layers: list[IntegerLayer], classes: int, time_steps: int
+) -> Manifest:
+    """Write memory images and the manifest into ``folder`` (replaced atomically)."""
+    folder = Path(folder)
+    specs = []
+    with atomic_directory(folder) as tmp:
+        for i, layer in enumerate(layers):
+            name = f"l{i}"
+            layout = encode_fanout(layer.weights, layer.weight_bits)
+            memories = {}
+            for part, words, width in (
+                ("ptr", layout.ptr, layout.ptr_bits),
+                ("syn", layout.syn, layout.syn_bits),
+            ):
+                text = format_mem(words, width).encode("ascii")
+                file = f"{name}_{part}.mem"
+                (tmp / file).write_bytes(text)
+                memories[part] = MemorySpec(file, len(words), width, sha256_bytes(text))
+            n_out, n_in = layer.weights.shape
+            specs.append(
+                LayerSpec(
+                    name=name,
+                    n_in=n_in,
+                    n_out=n_out,
+                    weight_bits=layer.weight_bits,
+                    v_bits=layer.lif.v_bits,
+                    acc_bits=accumulator_bits(layer.weights),
+                    leak_shift=layer.lif.leak_shift,
+                    v_th=layer.lif.v_th,
+                    layout="csr_fanout",
+                    nnz=layout.nnz,
+                    index_bits=layout.index_bits,
+                    ptr_bits=layout.ptr_bits,
+                    weight_scale=layer.weight_scale,
+                    neuron_index=[int(j) for j in layer.neuron_index],
+                    ptr=memories["ptr"],
+                    syn=memories["syn"],
+                )
+            )
+        manifest = Manifest(
+            inputs=specs[0].n_in,
+            classes=classes,
+            time_steps=time_steps,
+            readout="spike_count_argmax",
+            layers=specs,
+            generator=f"sdsnn-hw {__version__}",
+        )
+        write_manifest(tmp, manifest)
+    return manifest
+
+
+def export_model(folder: Path, model: SpikingMLP, classes: int) -> Manifest:
+    """Fold, prune and write a trained model."""
+    layers = remove_dead_neurons(integer_layers(model))
+    return write_export(folder, layers, classes, model.config.time_steps)

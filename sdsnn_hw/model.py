@@ -1,0 +1,180 @@
+"""Quantization-aware spiking MLP whose neurons run the integer update of the contract.
+
+Weights come from Brevitas ``QuantLinear`` layers. Each forward pass works in integer
+weight units: currents are sums of Brevitas integer weights, the threshold is the
+float threshold divided by the layer's weight scale and rounded, and the membrane
+follows :func:`sdsnn_hw.neuron.lif_step` exactly (floor shift, saturation, fire on
+``>=``, hard reset). Gradients pass through straight-through estimators and a
+rectangular surrogate, so what trains is what the hardware executes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import brevitas.nn as qnn
+import torch
+from brevitas.quant import Int8WeightPerTensorFloat
+from torch import nn
+
+from sdsnn_hw.neuron import LifParams
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Shape and number formats of the spiking MLP.
+
+    Attributes:
+        sizes: neurons per layer, input first (e.g. ``(64, 128, 10)``).
+        weight_bits: signed integer weight width (2..8), narrow range.
+        v_bits: signed membrane width.
+        leak_shift: membrane decay ``2**-leak_shift`` per step.
+        v_th: threshold in float weight units; ``round(v_th / scale)`` in integer units.
+        time_steps: simulation steps per sample.
+    """
+
+    sizes: tuple[int, ...] = (64, 128, 10)
+    weight_bits: int = 6
+    v_bits: int = 16
+    leak_shift: int = 1
+    v_th: float = 0.5
+    time_steps: int = 12
+
+    def __post_init__(self) -> None:
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError(f"sizes needs an input and at least one layer, got {self.sizes}")
+        if not 2 <= self.weight_bits <= 8:
+            raise ValueError(f"weight_bits must be in 2..8, got {self.weight_bits}")
+        if self.time_steps < 1:
+            raise ValueError(f"time_steps must be >= 1, got {self.time_steps}")
+
+
+class _FloorShift(torch.autograd.Function):
+    """floor(u / 2**k) forward, scaling by 2**-k backward (straight through the floor)."""
+
+    @staticmethod
+    def forward(ctx, u: torch.Tensor, shift: int) -> torch.Tensor:
+        ctx.shift = shift
+        return torch.floor(u / (1 << shift))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return grad / (1 << ctx.shift), None
+
+
+class _SpikeFn(torch.autograd.Function):
+    """Heaviside ``v >= v_th``; rectangular surrogate of width ``v_th`` on each side."""
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, v_th: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(v, v_th)
+        return (v >= v_th).to(v.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        v, v_th = ctx.saved_tensors
+        window = ((v - v_th).abs() < v_th).to(v.dtype) / v_th
+        return grad * window, None
+
+
+class _RoundSte(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad
+
+
+def lif_step_torch(
+    current: torch.Tensor, membrane: torch.Tensor, v_th: torch.Tensor, params: LifParams
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Differentiable twin of :func:`sdsnn_hw.neuron.lif_step` on integer-valued floats."""
+    leaked = _FloorShift.apply(membrane, params.leak_shift)
+    v = torch.clamp(leaked + current, params.v_min, params.v_max)
+    spikes = _SpikeFn.apply(v, v_th)
+    return spikes, v * (1.0 - spikes.detach())
+
+
+@dataclass
+class Trace:
+    """Per-layer spikes and membranes of a forward pass, each (batch, time, neurons)."""
+
+    spikes: list[torch.Tensor] = field(default_factory=list)
+    membranes: list[torch.Tensor] = field(default_factory=list)
+
+
+class SpikingMLP(nn.Module):
+    """Fully connected LIF network on Brevitas integer weights (no biases)."""
+
+    def __init__(self, config: NetworkConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.layers = nn.ModuleList(
+            qnn.QuantLinear(
+                n_in,
+                n_out,
+                bias=False,
+                weight_quant=Int8WeightPerTensorFloat,
+                weight_bit_width=config.weight_bits,
+            )
+            for n_in, n_out in zip(config.sizes[:-1], config.sizes[1:], strict=True)
+        )
+
+    def integer_weights(self, layer: qnn.QuantLinear) -> torch.Tensor:
+        """Brevitas integer weights as integer-valued floats, differentiable (STE)."""
+        quant = layer.quant_weight()
+        return _RoundSte.apply(quant.value / quant.scale)
+
+    def integer_threshold(self, layer: qnn.QuantLinear) -> torch.Tensor:
+        """Threshold in integer weight units: ``max(1, round(v_th / scale))``."""
+        scale = layer.quant_weight().scale.detach()
+        return torch.clamp(torch.round(self.config.v_th / scale), min=1.0)
+
+    def lif_params(self) -> list[LifParams]:
+        """Integer neuron parameters of every layer, as the exporter writes them."""
+        with torch.no_grad():
+            return [
+                LifParams(
+                    v_th=int(self.integer_threshold(layer).item()),
+                    leak_shift=self.config.leak_shift,
+                    v_bits=self.config.v_bits,
+                )
+                for layer in self.layers
+            ]
+
+    def forward(self, spikes_in: torch.Tensor, trace: Trace | None = None) -> torch.Tensor:
+        """Run all time steps.
+
+        Args:
+            spikes_in: (batch, time, inputs) tensor of 0/1.
+            trace: when given, filled with every layer's spikes and membranes.
+
+        Returns:
+            Output spike counts, (batch, classes).
+        """
+        weights = [self.integer_weights(layer) for layer in self.layers]
+        thresholds = [self.integer_threshold(layer) for layer in self.layers]
+        params = self.lif_params()
+        batch, steps = spikes_in.shape[0], spikes_in.shape[1]
+        membranes = [spikes_in.new_zeros(batch, w.shape[0]) for w in weights]
+        per_step: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in weights]
+        counts = spikes_in.new_zeros(batch, weights[-1].shape[0])
+        for t in range(steps):
+            x = spikes_in[:, t]
+            for i, (w, v_th, p) in enumerate(zip(weights, thresholds, params, strict=True)):
+                x, membranes[i] = lif_step_torch(x @ w.t(), membranes[i], v_th, p)
+                if trace is not None:
+                    per_step[i].append((x.detach(), membranes[i].detach()))
+            counts = counts + x
+        if trace is not None:
+            for steps_of_layer in per_step:
+                trace.spikes.append(torch.stack([s for s, _ in steps_of_layer], dim=1))
+                trace.membranes.append(torch.stack([m for _, m in steps_of_layer], dim=1))
+        return counts
+
+
+def predict(counts: torch.Tensor) -> torch.Tensor:
+    """Class with the most output spikes; ties go to the lowest index (contract section 4)."""
+    return torch.argmax(counts, dim=1)

