@@ -36,7 +36,7 @@ class NetworkConfig:
     sizes: tuple[int, ...] = (64, 128, 10)
     weight_bits: int = 6
     v_bits: int = 16
-    leak_shift: int = 1
+    leak_shift: int = 2
     v_th: float = 0.5
     time_steps: int = 12
 

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from rtl_sim import HDL_DIR
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes
+from sdsnn_hw.golden import GoldenNetwork
 from sdsnn_hw.manifest import Manifest, load_manifest
 from sdsnn_hw.rtl_top import TOP_MODULE, render_top
 
@@ -127,6 +128,7 @@ def simulate(
 
     export_dir, stimulus, work_dir = Path(export_dir), Path(stimulus), Path(work_dir)
     manifest = load_manifest(export_dir)
+    GoldenNetwork.from_export(export_dir)  # refuse corrupted ROMs before $readmemh sees them
     build_dir = build(manifest)
     work_dir.mkdir(parents=True, exist_ok=True)
     report_path = work_dir / "rtl_report.json"

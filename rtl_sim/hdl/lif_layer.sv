@@ -37,6 +37,7 @@ module lif_layer #(
 );
   localparam int JW = $clog2(N_IN + 1);
   localparam int IW = (N_OUT > 1) ? $clog2(N_OUT) : 1;
+  localparam int SYN_AW = (SYN_DEPTH > 1) ? $clog2(SYN_DEPTH) : 1;  // <= PTR_BITS
   localparam int SYN_BITS = INDEX_BITS + W_BITS;
   localparam int SUM_BITS = ((V_BITS > ACC_BITS) ? V_BITS : ACC_BITS) + 1;
   localparam logic signed [V_BITS-1:0] V_MAX = {1'b0, {(V_BITS - 1) {1'b1}}};
@@ -165,7 +166,7 @@ module lif_layer #(
       end
       S_SYN: begin
         if (k_q != end_q) begin
-          syn_d = syn_mem[k_q];
+          syn_d = syn_mem[k_q[SYN_AW-1:0]];
           syn_valid_d = 1'b1;
           k_d = k_q + 1'b1;
           reads_d = reads_q + 32'd1;

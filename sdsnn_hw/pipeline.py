@@ -1,0 +1,148 @@
+"""The end-to-end flow behind ``sdsnn run``: train, export, golden, RTL, summary."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sdsnn_hw.data import encode_rate, load_dataset
+from sdsnn_hw.export import export_model
+from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
+from sdsnn_hw.golden import GoldenNetwork, run_network
+from sdsnn_hw.model import NetworkConfig, SpikingMLP
+from sdsnn_hw.stimulus import Stimulus, save_stimulus
+from sdsnn_hw.structure import StructureConfig
+from sdsnn_hw.train import TrainConfig, evaluate, train
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one ``sdsnn run`` depends on.
+
+    Attributes:
+        dataset: data set name (see :data:`sdsnn_hw.data.DATASETS`).
+        data_dir: folder of the data set files, where the data set needs one.
+        hidden: hidden layer sizes; input and output sizes come from the data.
+        network: number formats and time steps (its ``sizes`` are replaced).
+        training: optimiser settings.
+        structure: SD-SNN structural development constants.
+        stimulus_seed: seed of the test-split spike encoding.
+        rtl: run the RTL simulation stage.
+        rtl_samples: simulate only the first N test samples (0 = all).
+    """
+
+    dataset: str = "digits"
+    data_dir: Path | None = None
+    hidden: tuple[int, ...] = (128,)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    training: TrainConfig = field(default_factory=TrainConfig)
+    structure: StructureConfig = field(default_factory=StructureConfig)
+    stimulus_seed: int = 1234
+    rtl: bool = True
+    rtl_samples: int = 0
+
+
+def run(
+    config: RunConfig, out: Path, progress: bool = True, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Run every stage into ``out`` and return the summary (also ``out/summary.json``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = round(now - clock, 2)
+        clock = now
+
+    dataset = load_dataset(config.dataset, config.data_dir)
+    sizes = (dataset.n_features, *config.hidden, dataset.n_classes)
+    net_config = NetworkConfig(**{**asdict(config.network), "sizes": sizes})
+    torch.manual_seed(config.training.seed)
+    model = SpikingMLP(net_config)
+    log(f"train: {dataset.name}, {len(dataset.x_train)} samples, network {sizes}, "
+        f"{net_config.weight_bits}-bit weights, T={net_config.time_steps}")
+    train(dataset, model, config.training, config.structure, progress=progress)
+    stimulus = Stimulus(
+        encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
+    )
+    qat_predictions, qat_trace = evaluate(model, stimulus.spikes)
+    _save_checkpoint(out / "checkpoint.pt", model, config)
+    lap("train")
+
+    export_dir = out / "export"
+    manifest = export_model(export_dir, model, dataset.n_classes)
+    stimulus_path = out / "stimulus" / "test.npz"
+    save_stimulus(stimulus_path, stimulus)
+    lap("export")
+
+    golden = run_network(GoldenNetwork.from_export(export_dir), stimulus.spikes)
+    qat_golden_mismatches = _qat_golden_mismatches(qat_trace, golden, manifest)
+    lap("golden")
+
+    dense_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    summary: dict[str, Any] = {
+        "dataset": dataset.name,
+        "n_test": len(stimulus.labels),
+        "network": list(sizes),
+        "exported_neurons": [layer.n_out for layer in manifest.layers],
+        "time_steps": net_config.time_steps,
+        "weight_bits": net_config.weight_bits,
+        "accuracy_qat": _accuracy(qat_predictions, stimulus.labels),
+        "accuracy_golden": _accuracy(golden.predictions, stimulus.labels),
+        "qat_golden_mismatches": qat_golden_mismatches,
+        "pruning_rate": round(1 - sum(layer.nnz for layer in manifest.layers) / dense_weights, 4),
+        "nonzero_weights": sum(layer.nnz for layer in manifest.layers),
+        "synaptic_ops_per_inference": float(golden.synaptic_ops.mean()),
+    }
+    if config.rtl:
+        from sdsnn_hw.rtl import simulate
+
+        report = simulate(export_dir, stimulus_path, out / "rtl", config.rtl_samples, progress)
+        labels = stimulus.labels[: report.samples]
+        summary.update(
+            {
+                "rtl_samples": report.samples,
+                "accuracy_rtl": _accuracy(np.asarray(report.predictions), labels),
+                "rtl_mismatches": len(report.mismatched_samples),
+                "rtl_cycles_per_inference": float(np.mean(report.cycles)),
+                "rtl_mem_reads_per_inference": float(np.mean(report.mem_reads)),
+                "rtl_synops_match_golden": report.synops_match_golden,
+            }
+        )
+        lap("rtl")
+    summary["seconds"] = seconds
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _save_checkpoint(path: Path, model: SpikingMLP, config: RunConfig) -> None:
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "config": asdict(config)}, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
+    return round(float(np.mean(predictions == labels)), 4)
+
+
+def _qat_golden_mismatches(trace, golden, manifest) -> int:
+    """Samples where any kept neuron's spike or membrane differs between QAT and golden."""
+    bad = np.zeros(len(golden.predictions), dtype=bool)
+    for i, layer in enumerate(manifest.layers):
+        kept = np.asarray(layer.neuron_index)
+        qat_spikes = trace.spikes[i].numpy()[:, :, kept].astype(np.int64)
+        qat_membranes = trace.membranes[i].numpy()[:, :, kept].astype(np.int64)
+        bad |= np.any(qat_spikes != golden.spikes[i], axis=(1, 2))
+        bad |= np.any(qat_membranes != golden.membranes[i], axis=(1, 2))
+    return int(bad.sum())

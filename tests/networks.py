@@ -1,0 +1,46 @@
+"""Small integer networks for tests: hand-made known answers and random ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sdsnn_hw.export import IntegerLayer, write_export
+from sdsnn_hw.manifest import Manifest
+from sdsnn_hw.neuron import LifParams
+from sdsnn_hw.stimulus import Stimulus, save_stimulus
+
+
+def integer_layer(weights: np.ndarray, lif: LifParams, weight_bits: int = 8) -> IntegerLayer:
+    weights = np.asarray(weights, dtype=np.int64)
+    return IntegerLayer(weights, lif, weight_bits, 1.0, np.arange(weights.shape[0]))
+
+
+def random_network(
+    rng: np.random.Generator, sizes: tuple[int, ...], weight_bits: int, v_bits: int,
+    density: float,
+) -> list[IntegerLayer]:
+    """Random sparse layers; thresholds and leaks drawn so that neurons fire sometimes."""
+    limit = (1 << (weight_bits - 1)) - 1
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        weights = rng.integers(-limit, limit + 1, size=(n_out, n_in))
+        weights *= rng.random((n_out, n_in)) < density
+        v_max = (1 << (v_bits - 1)) - 1
+        v_th = int(rng.integers(1, min(v_max, 2 * limit) + 1))
+        lif = LifParams(v_th=v_th, leak_shift=int(rng.integers(0, 4)), v_bits=v_bits)
+        layers.append(integer_layer(weights, lif, weight_bits))
+    return layers
+
+
+def write_network(
+    folder: Path, layers: list[IntegerLayer], inputs: np.ndarray, time_steps: int | None = None
+) -> tuple[Manifest, Path]:
+    """Export ``layers`` to ``folder/export`` and ``inputs`` (samples, time, n_in) beside it."""
+    manifest = write_export(
+        folder / "export", layers, layers[-1].weights.shape[0], time_steps or inputs.shape[1]
+    )
+    stimulus = folder / "stimulus.npz"
+    save_stimulus(stimulus, Stimulus(inputs.astype(np.uint8), np.zeros(len(inputs), np.int64)))
+    return manifest, stimulus

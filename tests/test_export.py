@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import torch
+
+from sdsnn_hw.export import (
+    accumulator_bits,
+    export_model,
+    integer_layers,
+    remove_dead_neurons,
+)
+from sdsnn_hw.golden import GoldenNetwork, run_network
+from sdsnn_hw.model import NetworkConfig, SpikingMLP
+from sdsnn_hw.neuron import LifParams
+from tests.networks import integer_layer, random_network, write_network
+
+
+def test_dead_neurons_are_removed_without_changing_outputs(tmp_path, rng) -> None:
+    lif = LifParams(v_th=20, leak_shift=1, v_bits=12)
+    hidden = rng.integers(-15, 16, size=(6, 5))
+    hidden[1] = 0  # no input: can never fire
+    out = rng.integers(-15, 16, size=(3, 6))
+    out[:, 4] = 0  # no output: reaches nothing
+    layers = [integer_layer(hidden, lif), integer_layer(out, lif)]
+    kept = remove_dead_neurons(layers)
+    assert kept[0].neuron_index.tolist() == [0, 2, 3, 5]
+    assert kept[1].weights.shape == (3, 4)
+
+    inputs = (rng.random((40, 8, 5)) < 0.5).astype(np.uint8)
+    _, _ = write_network(tmp_path / "full", layers, inputs)
+    _, _ = write_network(tmp_path / "kept", kept, inputs)
+    full = run_network(GoldenNetwork.from_export(tmp_path / "full" / "export"), inputs)
+    pruned = run_network(GoldenNetwork.from_export(tmp_path / "kept" / "export"), inputs)
+    np.testing.assert_array_equal(full.spikes[-1], pruned.spikes[-1])
+    np.testing.assert_array_equal(full.membranes[-1], pruned.membranes[-1])
+
+
+def test_accumulator_bits_cover_the_worst_row() -> None:
+    weights = np.array([[127, 127, -1], [-127, -127, -127]])
+    # worst sums: +254 needs 9 signed bits, -381 needs 10
+    assert accumulator_bits(weights) == 10
+
+
+def test_export_of_the_same_model_is_byte_identical(tmp_path) -> None:
+    torch.manual_seed(3)
+    model = SpikingMLP(NetworkConfig(sizes=(10, 12, 4)))
+    export_model(tmp_path / "a", model, classes=4)
+    export_model(tmp_path / "b", model, classes=4)
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert "manifest.json" in names
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_exported_thresholds_and_weights_come_from_the_model(tmp_path) -> None:
+    torch.manual_seed(4)
+    model = SpikingMLP(NetworkConfig(sizes=(10, 12, 4), weight_bits=5))
+    manifest = export_model(tmp_path / "e", model, classes=4)
+    layers = integer_layers(model)
+    for spec, layer, lif in zip(manifest.layers, layers, model.lif_params(), strict=True):
+        assert spec.v_th == lif.v_th
+        assert spec.weight_bits == 5
+        assert np.abs(layer.weights).max() <= 15
+
+
+def test_failed_export_leaves_the_previous_one_intact(tmp_path, rng) -> None:
+    lif = LifParams(v_th=5, leak_shift=0, v_bits=8)
+    good = random_network(rng, (4, 3), weight_bits=4, v_bits=8, density=1.0)
+    write_network(tmp_path, good, np.ones((1, 2, 4)))
+    before = (tmp_path / "export" / "manifest.json").read_bytes()
+    bad = [integer_layer(np.array([[100, 0, 0, 0]] * 3), lif, weight_bits=4)]  # exceeds 4 bits
+    with pytest.raises(ValueError, match="narrow"):
+        write_network(tmp_path, bad, np.ones((1, 2, 4)))
+    assert (tmp_path / "export" / "manifest.json").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+
+from sdsnn_hw.golden import GoldenNetwork
+from sdsnn_hw.manifest import ManifestError, load_manifest
+from tests.networks import random_network, write_network
+
+
+@pytest.fixture
+def export(tmp_path, rng):
+    layers = random_network(rng, (6, 5, 3), weight_bits=6, v_bits=12, density=0.5)
+    write_network(tmp_path, layers, np.ones((1, 3, 6)))
+    return tmp_path / "export"
+
+
+def _edit_manifest(folder, edit) -> None:
+    """Change a field and re-seal the checksum, as a careless tool would."""
+    from sdsnn_hw.fileio import sha256_bytes
+    from sdsnn_hw.manifest import _canonical
+
+    raw = json.loads((folder / "manifest.json").read_text())
+    edit(raw)
+    body = {k: v for k, v in raw.items() if k != "manifest_sha256"}
+    raw["manifest_sha256"] = sha256_bytes(_canonical(body))
+    (folder / "manifest.json").write_text(json.dumps(raw))
+
+
+def test_manifest_roundtrip(export) -> None:
+    manifest = load_manifest(export)
+    assert [layer.n_out for layer in manifest.layers] == [5, 3]
+    assert manifest.layers[0].ptr.file == "l0_ptr.mem"
+
+
+def test_a_flipped_rom_digit_is_detected(export) -> None:
+    rom = export / "l0_syn.mem"
+    text = rom.read_text()
+    rom.write_text(("1" if text[0] != "1" else "2") + text[1:])
+    with pytest.raises(ManifestError, match=r"l0_syn\.mem: sha256 does not match"):
+        GoldenNetwork.from_export(export)
+
+
+def test_an_edited_manifest_is_detected(export) -> None:
+    path = export / "manifest.json"
+    path.write_text(path.read_text().replace('"v_th": ', '"v_th": 1', 1))
+    with pytest.raises(ManifestError, match="manifest_sha256 .*does not match|does not match"):
+        load_manifest(export)
+
+
+def test_a_missing_field_is_named(export) -> None:
+    _edit_manifest(export, lambda raw: raw["layers"][1].pop("v_th"))
+    with pytest.raises(ManifestError, match=r"field 'layers\[1\]\.v_th' is missing"):
+        load_manifest(export)
+
+
+def test_a_wrong_type_is_named(export) -> None:
+    _edit_manifest(export, lambda raw: raw["layers"][0].update(n_out="5"))
+    with pytest.raises(ManifestError, match=r"'layers\[0\]\.n_out' must be int, got str"):
+        load_manifest(export)
+
+
+def test_layers_that_do_not_chain_are_refused(export) -> None:
+    _edit_manifest(export, lambda raw: raw.update(inputs=7))
+    with pytest.raises(ManifestError, match=r"'layers\[0\]\.n_in' must equal .* size 7"):
+        load_manifest(export)
+
+
+def test_a_missing_rom_is_named(export) -> None:
+    (export / "l1_ptr.mem").unlink()
+    with pytest.raises(ManifestError, match=r"l1_ptr\.mem: memory file named in the manifest"):
+        GoldenNetwork.from_export(export)
+
+
+def test_a_missing_manifest_is_reported(tmp_path) -> None:
+    with pytest.raises(ManifestError, match="manifest not found"):
+        load_manifest(tmp_path)

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from sdsnn_hw.neuron import LifParams, lif_step, signed_bits_for, unsigned_bits_for
+from tests.known_answers import CASES, KnownAnswer
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_lif_step_matches_hand_worked_answers(case: KnownAnswer) -> None:
+    membrane = np.zeros(case.weights.shape[0], np.int64)
+    for t, x in enumerate(case.inputs):
+        spikes, membrane = lif_step(case.weights @ x, membrane, case.lif)
+        np.testing.assert_array_equal(spikes, case.spikes[t], err_msg=f"spikes, step {t}")
+        np.testing.assert_array_equal(membrane, case.membranes[t], err_msg=f"membrane, step {t}")
+
+
+def test_leak_is_an_arithmetic_shift_rounding_down() -> None:
+    params = LifParams(v_th=100, leak_shift=2, v_bits=16)
+    _, after = lif_step(np.zeros(4, np.int64), np.array([-5, -4, 5, 7]), params)
+    np.testing.assert_array_equal(after, [-2, -1, 1, 1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"v_th": 0, "leak_shift": 1, "v_bits": 8}, "v_th"),
+        ({"v_th": 128, "leak_shift": 1, "v_bits": 8}, "v_th"),
+        ({"v_th": 5, "leak_shift": 8, "v_bits": 8}, "leak_shift"),
+        ({"v_th": 5, "leak_shift": 1, "v_bits": 1}, "v_bits"),
+    ],
+)
+def test_invalid_parameters_are_refused(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LifParams(**kwargs)
+
+
+def test_bit_width_helpers() -> None:
+    assert signed_bits_for(-128, 127) == 8
+    assert signed_bits_for(-129, 0) == 9
+    assert signed_bits_for(0, 128) == 9
+    assert unsigned_bits_for(0) == 1
+    assert unsigned_bits_for(255) == 8
+    assert unsigned_bits_for(256) == 9

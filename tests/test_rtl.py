@@ -1,0 +1,61 @@
+"""The Verilog network, built by Verilator and driven by cocotb, against the golden model."""
+
+import numpy as np
+import pytest
+
+from sdsnn_hw.golden import GoldenNetwork, run_network
+from sdsnn_hw.manifest import ManifestError
+from sdsnn_hw.rtl import simulate
+from tests.known_answers import CASES, KnownAnswer
+from tests.networks import integer_layer, random_network, write_network
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_rtl_reproduces_known_answers(tmp_path, case: KnownAnswer) -> None:
+    write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
+    report = simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl",
+                      progress=False)
+    assert report.mismatched_samples == []
+    expected_counts = case.spikes.sum(axis=0)
+    assert report.predictions == [int(np.argmax(expected_counts))]
+    assert report.synops == [int((case.inputs @ np.count_nonzero(case.weights, axis=0)).sum())]
+
+
+RANDOM_NETWORKS = [
+    # sizes, weight bits, membrane bits, density, samples, steps
+    ((12, 9, 5), 6, 10, 0.5, 12, 8),
+    ((7, 16, 6, 4), 4, 6, 0.7, 10, 6),  # narrow membranes: saturation is frequent
+    ((20, 3), 8, 12, 0.2, 8, 10),
+]
+
+
+@pytest.mark.parametrize(("sizes", "weight_bits", "v_bits", "density", "samples", "steps"),
+                         RANDOM_NETWORKS, ids=lambda v: str(v))
+def test_random_networks_match_golden_spike_for_spike(
+    tmp_path, rng, sizes, weight_bits, v_bits, density, samples, steps
+) -> None:
+    layers = random_network(rng, sizes, weight_bits, v_bits, density)
+    inputs = (rng.random((samples, steps, sizes[0])) < 0.4).astype(np.uint8)
+    write_network(tmp_path, layers, inputs)
+    report = simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl",
+                      progress=False)
+    golden = run_network(GoldenNetwork.from_export(tmp_path / "export"), inputs)
+    assert report.samples == samples
+    assert report.mismatched_samples == [], report.first_mismatch
+    assert report.predictions == golden.predictions.tolist()
+    assert report.synops == golden.synaptic_ops.tolist()
+    assert all(c > 0 for c in report.cycles)
+    # the network produced some activity, so the comparison had something to compare
+    assert sum(int(s.sum()) for s in golden.spikes) > 0
+
+
+def test_a_corrupted_rom_is_never_simulated(tmp_path, rng) -> None:
+    layers = random_network(rng, (4, 3), weight_bits=6, v_bits=10, density=1.0)
+    write_network(tmp_path, layers, np.ones((1, 2, 4)))
+    rom = tmp_path / "export" / "l0_syn.mem"
+    text = rom.read_text()
+    rom.write_text(("1" if text[0] != "1" else "2") + text[1:])
+    with pytest.raises(ManifestError, match="sha256 does not match"):
+        simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl",
+                 progress=False)
+    assert not (tmp_path / "rtl" / "sim.log").exists()
