@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import pairwise
 from pathlib import Path
 
 import cocotb
@@ -26,8 +27,7 @@ MASK32 = (1 << 32) - 1
 
 def pack_bits(bits: np.ndarray) -> int:
     """0/1 vector to an integer, element 0 in bit 0."""
-    return int.from_bytes(np.packbits(bits.astype(np.uint8), bitorder="little").tobytes(),
-                          "little")
+    return int.from_bytes(np.packbits(bits.astype(np.uint8), bitorder="little").tobytes(), "little")
 
 
 def unpack_bits(value: int, width: int) -> np.ndarray:
@@ -51,7 +51,7 @@ class NetworkObserver:
     def spikes(self, value: int) -> list[np.ndarray]:
         bits = unpack_bits(value, sum(self.sizes))
         edges = np.cumsum([0, *self.sizes])
-        return [bits[lo:hi] for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        return [bits[lo:hi] for lo, hi in pairwise(edges)]
 
     def membranes(self, value: int) -> list[np.ndarray]:
         out = []
@@ -108,8 +108,11 @@ async def network_matches_golden(dut) -> None:
                 if sample_ok and not (spikes_ok and membranes_ok):
                     sample_ok = False
                     first_mismatch = first_mismatch or {
-                        "sample": n, "step": t, "layer": i,
-                        "rtl_spikes": s.tolist(), "golden_spikes": golden.spikes[i][n, t].tolist(),
+                        "sample": n,
+                        "step": t,
+                        "layer": i,
+                        "rtl_spikes": s.tolist(),
+                        "golden_spikes": golden.spikes[i][n, t].tolist(),
                         "rtl_membranes": m.tolist(),
                         "golden_membranes": golden.membranes[i][n, t].tolist(),
                     }

@@ -50,11 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--hidden", type=_sizes, default=(128,), help="hidden sizes, e.g. 128,64")
     run.add_argument("--epochs", type=_positive_int, default=defaults_train.epochs)
     run.add_argument("--time-steps", type=_positive_int, default=defaults_net.time_steps)
-    run.add_argument("--weight-bits", type=int, choices=range(2, 9),
-                     default=defaults_net.weight_bits, metavar="{2..8}")
+    run.add_argument(
+        "--weight-bits",
+        type=int,
+        choices=range(2, 9),
+        default=defaults_net.weight_bits,
+        metavar="{2..8}",
+    )
     run.add_argument("--seed", type=int, default=defaults_train.seed)
-    run.add_argument("--rtl-samples", type=int, default=0,
-                     help="simulate only the first N test samples in RTL (0 = all)")
+    run.add_argument(
+        "--rtl-samples",
+        type=int,
+        default=0,
+        help="simulate only the first N test samples in RTL (0 = all)",
+    )
     run.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation stage")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -122,11 +131,16 @@ def _command_golden(args: argparse.Namespace) -> int:
 
     stimulus = load_stimulus(args.stimulus)
     result = run_network(GoldenNetwork.from_export(args.export), stimulus.spikes)
-    print(json.dumps({
-        "samples": len(stimulus.labels),
-        "accuracy": float(np.mean(result.predictions == stimulus.labels)),
-        "synaptic_ops_per_inference": float(result.synaptic_ops.mean()),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "samples": len(stimulus.labels),
+                "accuracy": float(np.mean(result.predictions == stimulus.labels)),
+                "synaptic_ops_per_inference": float(result.synaptic_ops.mean()),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -134,14 +148,19 @@ def _command_rtl(args: argparse.Namespace) -> int:
     from sdsnn_hw.rtl import simulate
 
     report = simulate(args.export, args.stimulus, args.work, args.samples)
-    print(json.dumps({
-        "samples": report.samples,
-        "rtl_mismatches": len(report.mismatched_samples),
-        "first_mismatch": report.first_mismatch,
-        "cycles_per_inference": sum(report.cycles) / report.samples,
-        "synops_match_golden": report.synops_match_golden,
-        "log": str(report.log_file),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "samples": report.samples,
+                "rtl_mismatches": len(report.mismatched_samples),
+                "first_mismatch": report.first_mismatch,
+                "cycles_per_inference": sum(report.cycles) / report.samples,
+                "synops_match_golden": report.synops_match_golden,
+                "log": str(report.log_file),
+            },
+            indent=2,
+        )
+    )
     return 1 if report.mismatched_samples else 0
 
 

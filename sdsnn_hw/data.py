@@ -74,8 +74,9 @@ def _load_fashion_mnist(folder: Path) -> Dataset:
         images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
         labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{folder}: {prefix} images {images.shape} and labels "
-                            f"{labels.shape} do not pair up")
+            raise DataError(
+                f"{folder}: {prefix} images {images.shape} and labels {labels.shape} do not pair up"
+            )
         x = images.reshape(len(images), -1).astype(np.float32) / 255.0
         return x, labels.astype(np.int64)
 
@@ -90,8 +91,9 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (optionally gzip-compressed), the format of (Fashion-)MNIST."""
     if not path.is_file():
-        raise DataError(f"{path}: file not found (install Debian's dataset-fashion-mnist "
-                        "or pass --data-dir)")
+        raise DataError(
+            f"{path}: file not found (install Debian's dataset-fashion-mnist or pass --data-dir)"
+        )
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         raw = f.read()
@@ -103,8 +105,9 @@ def read_idx(path: Path) -> np.ndarray:
     expected = int(np.prod(dims)) * dtype.itemsize
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
-        raise DataError(f"{path}: expected {expected} data bytes for shape {dims}, "
-                        f"found {len(body)}")
+        raise DataError(
+            f"{path}: expected {expected} data bytes for shape {dims}, found {len(body)}"
+        )
     return np.frombuffer(body, dtype=dtype).reshape(dims)
 
 

@@ -92,11 +92,11 @@ def remove_dead_neurons(layers: list[IntegerLayer]) -> list[IntegerLayer]:
     return pruned
 
 
-def accumulator_bits(weights: np.ndarray) -> int:
-    """Signed width that holds any one-step sum of a neuron's weights (contract 3)."""
+def accumulator_bits(weights: np.ndarray, weight_bits: int) -> int:
+    """Signed width that holds any one-step sum of a neuron's weights, and any one weight."""
     positive = int(np.clip(weights, 0, None).sum(axis=1).max(initial=0))
     negative = int(np.clip(weights, None, 0).sum(axis=1).min(initial=0))
-    return max(2, signed_bits_for(negative, positive))
+    return max(weight_bits, signed_bits_for(negative, positive))
 
 
 def write_export(
@@ -126,7 +126,7 @@ def write_export(
                     n_out=n_out,
                     weight_bits=layer.weight_bits,
                     v_bits=layer.lif.v_bits,
-                    acc_bits=accumulator_bits(layer.weights),
+                    acc_bits=accumulator_bits(layer.weights, layer.weight_bits),
                     leak_shift=layer.lif.leak_shift,
                     v_th=layer.lif.v_th,
                     layout="csr_fanout",

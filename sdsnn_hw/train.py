@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
+from torch.nn import functional
 from tqdm.auto import tqdm
 
 from sdsnn_hw.data import Dataset
@@ -65,7 +65,7 @@ def train(
             rates = x_train[idx].unsqueeze(1).expand(-1, steps, -1)
             spikes = torch.bernoulli(rates, generator=generator)
             counts = model(spikes)
-            loss = F.cross_entropy(counts, y_train[idx])
+            loss = functional.cross_entropy(counts, y_train[idx])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

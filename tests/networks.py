@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +19,16 @@ def integer_layer(weights: np.ndarray, lif: LifParams, weight_bits: int = 8) -> 
 
 
 def random_network(
-    rng: np.random.Generator, sizes: tuple[int, ...], weight_bits: int, v_bits: int,
+    rng: np.random.Generator,
+    sizes: tuple[int, ...],
+    weight_bits: int,
+    v_bits: int,
     density: float,
 ) -> list[IntegerLayer]:
     """Random sparse layers; thresholds and leaks drawn so that neurons fire sometimes."""
     limit = (1 << (weight_bits - 1)) - 1
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for n_in, n_out in pairwise(sizes):
         weights = rng.integers(-limit, limit + 1, size=(n_out, n_in))
         weights *= rng.random((n_out, n_in)) < density
         v_max = (1 << (v_bits - 1)) - 1

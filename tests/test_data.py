@@ -16,7 +16,7 @@ def test_digits_split_is_fixed_and_large_enough() -> None:
 
 
 def test_unknown_dataset_names_the_choices() -> None:
-    with pytest.raises(DataError, match="unknown data set 'mnist3'.*digits"):
+    with pytest.raises(DataError, match=r"unknown data set 'mnist3'.*digits"):
         load_dataset("mnist3")
 
 
@@ -40,7 +40,7 @@ def test_fashion_mnist_loader_reads_idx_files(tmp_path, rng) -> None:
         _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n))
     data = load_dataset("fashion-mnist", tmp_path)
     assert data.x_train.shape == (6, 784) and data.x_test.shape == (4, 784)
-    assert 0.0 <= data.x_test.min() and data.x_test.max() <= 1.0
+    assert data.x_test.min() >= 0.0 and data.x_test.max() <= 1.0
 
 
 def test_truncated_idx_file_is_reported(tmp_path) -> None:
@@ -62,5 +62,5 @@ def test_stimulus_roundtrip_and_errors(tmp_path, rng) -> None:
     loaded = load_stimulus(tmp_path / "s.npz")
     np.testing.assert_array_equal(loaded.spikes, spikes)
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(StimulusError, match="junk.npz"):
+    with pytest.raises(StimulusError, match=r"junk\.npz"):
         load_stimulus(tmp_path / "junk.npz")

@@ -37,7 +37,8 @@ def test_dead_neurons_are_removed_without_changing_outputs(tmp_path, rng) -> Non
 def test_accumulator_bits_cover_the_worst_row() -> None:
     weights = np.array([[127, 127, -1], [-127, -127, -127]])
     # worst sums: +254 needs 9 signed bits, -381 needs 10
-    assert accumulator_bits(weights) == 10
+    assert accumulator_bits(weights, weight_bits=8) == 10
+    assert accumulator_bits(np.array([[1, -1]]), weight_bits=8) == 8
 
 
 def test_export_of_the_same_model_is_byte_identical(tmp_path) -> None:

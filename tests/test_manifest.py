@@ -44,7 +44,7 @@ def test_a_flipped_rom_digit_is_detected(export) -> None:
 def test_an_edited_manifest_is_detected(export) -> None:
     path = export / "manifest.json"
     path.write_text(path.read_text().replace('"v_th": ', '"v_th": 1', 1))
-    with pytest.raises(ManifestError, match="manifest_sha256 .*does not match|does not match"):
+    with pytest.raises(ManifestError, match=r"'manifest_sha256' does not match"):
         load_manifest(export)
 
 

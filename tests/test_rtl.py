@@ -13,8 +13,9 @@ from tests.networks import integer_layer, random_network, write_network
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_rtl_reproduces_known_answers(tmp_path, case: KnownAnswer) -> None:
     write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
-    report = simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl",
-                      progress=False)
+    report = simulate(
+        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False
+    )
     assert report.mismatched_samples == []
     expected_counts = case.spikes.sum(axis=0)
     assert report.predictions == [int(np.argmax(expected_counts))]
@@ -29,16 +30,20 @@ RANDOM_NETWORKS = [
 ]
 
 
-@pytest.mark.parametrize(("sizes", "weight_bits", "v_bits", "density", "samples", "steps"),
-                         RANDOM_NETWORKS, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("sizes", "weight_bits", "v_bits", "density", "samples", "steps"),
+    RANDOM_NETWORKS,
+    ids=lambda v: str(v),
+)
 def test_random_networks_match_golden_spike_for_spike(
     tmp_path, rng, sizes, weight_bits, v_bits, density, samples, steps
 ) -> None:
     layers = random_network(rng, sizes, weight_bits, v_bits, density)
     inputs = (rng.random((samples, steps, sizes[0])) < 0.4).astype(np.uint8)
     write_network(tmp_path, layers, inputs)
-    report = simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl",
-                      progress=False)
+    report = simulate(
+        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False
+    )
     golden = run_network(GoldenNetwork.from_export(tmp_path / "export"), inputs)
     assert report.samples == samples
     assert report.mismatched_samples == [], report.first_mismatch
@@ -56,6 +61,5 @@ def test_a_corrupted_rom_is_never_simulated(tmp_path, rng) -> None:
     text = rom.read_text()
     rom.write_text(("1" if text[0] != "1" else "2") + text[1:])
     with pytest.raises(ManifestError, match="sha256 does not match"):
-        simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl",
-                 progress=False)
+        simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False)
     assert not (tmp_path / "rtl" / "sim.log").exists()

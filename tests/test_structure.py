@@ -2,8 +2,7 @@ import torch
 
 from sdsnn_hw.structure import StructureConfig, StructureDevelopment
 
-CONFIG = StructureConfig(plasticity_steps=1, regen_steps=1, prune_rate_init=30.0,
-                         dead_synapses=2)
+CONFIG = StructureConfig(plasticity_steps=1, regen_steps=1, prune_rate_init=30.0, dead_synapses=2)
 
 
 def _development(weight: torch.Tensor, prunable: bool = True) -> StructureDevelopment:
