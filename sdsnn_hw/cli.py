@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation stage")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    export = sub.add_parser("export", help="export a checkpoint written by `sdsnn run`")
+    export.add_argument("checkpoint", type=Path, help="checkpoint.pt")
+    export.add_argument("out", type=Path, help="export folder to write (replaced)")
+
     golden = sub.add_parser("golden", help="run the golden model on an export")
     golden.add_argument("export", type=Path, help="export folder (holds manifest.json)")
     golden.add_argument("stimulus", type=Path, help="stimulus .npz file")
@@ -123,6 +127,17 @@ def print_summary(summary: dict) -> None:
     print("-" * (width + 24))
 
 
+def _command_export(args: argparse.Namespace) -> int:
+    from sdsnn_hw.export import export_model
+    from sdsnn_hw.pipeline import load_checkpoint
+
+    model, classes = load_checkpoint(args.checkpoint)
+    _check_writable(args.out.parent)
+    manifest = export_model(args.out, model, classes)
+    print(f"exported {len(manifest.layers)} layers to {args.out}")
+    return 0
+
+
 def _command_golden(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -168,10 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     from sdsnn_hw.rtl import ToolError
 
     args = build_parser().parse_args(argv)
-    commands = {"run": _command_run, "golden": _command_golden, "rtl": _command_rtl}
+    from sdsnn_hw.pipeline import CheckpointError
+
+    commands = {
+        "run": _command_run,
+        "export": _command_export,
+        "golden": _command_golden,
+        "rtl": _command_rtl,
+    }
     try:
         return commands[args.command](args)
-    except (UsageError, DataError, ManifestError, StimulusError, ToolError) as exc:
+    except (UsageError, DataError, ManifestError, StimulusError, ToolError, CheckpointError) as exc:
         print(f"sdsnn: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

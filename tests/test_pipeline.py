@@ -1,0 +1,52 @@
+"""The README's main job, `sdsnn run` with its defaults, end to end on digits."""
+
+import json
+import subprocess
+
+import pytest
+
+REQUIRED_KEYS = {
+    "dataset", "n_test", "accuracy_qat", "accuracy_golden", "accuracy_rtl", "pruning_rate",
+    "weight_bits", "rtl_mismatches", "rtl_cycles_per_inference", "synaptic_ops_per_inference",
+    "seconds",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = subprocess.run(
+        ["sdsnn", "run", "--out", str(out), "--quiet"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out, result.stdout, json.loads((out / "summary.json").read_text())
+
+
+def test_default_run_meets_the_targets(demo_run) -> None:
+    _, stdout, summary = demo_run
+    assert summary.keys() >= REQUIRED_KEYS
+    assert summary["dataset"] == "digits"
+    assert summary["n_test"] >= 300
+    assert summary["rtl_samples"] == summary["n_test"]
+    assert summary["accuracy_golden"] >= 0.93
+    assert summary["pruning_rate"] >= 0.5
+    assert summary["accuracy_rtl"] == summary["accuracy_golden"] == summary["accuracy_qat"]
+    assert summary["rtl_mismatches"] == 0
+    assert summary["qat_golden_mismatches"] == 0
+    assert summary["rtl_synops_match_golden"] is True
+    assert summary["rtl_cycles_per_inference"] > summary["synaptic_ops_per_inference"] > 0
+    assert set(summary["seconds"]) == {"train", "export", "golden", "rtl"}
+    assert "accuracy_rtl" in stdout
+
+
+def test_export_from_the_checkpoint_is_byte_identical(demo_run, tmp_path) -> None:
+    out, _, _ = demo_run
+    result = subprocess.run(
+        ["sdsnn", "export", str(out / "checkpoint.pt"), str(tmp_path / "again")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    first = sorted(p.name for p in (out / "export").iterdir())
+    assert first == sorted(p.name for p in (tmp_path / "again").iterdir())
+    for name in first:
+        assert (out / "export" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
