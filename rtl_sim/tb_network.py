@@ -134,8 +134,11 @@ async def network_matches_golden(dut) -> None:
         "predictions": predictions.tolist(),
         "golden_predictions": golden.predictions.tolist(),
         "synops_match_golden": counters["synops"] == golden.synaptic_ops.tolist(),
+        "cycles_match_golden": counters["cycles"] == golden.cycles.tolist(),
+        "mem_reads_match_golden": counters["mem_reads"] == golden.mem_reads.tolist(),
         **counters,
     }
     atomic_write_text(report_path, json.dumps(report) + "\n")
     assert not mismatched, f"RTL differs from golden on samples {mismatched[:10]}: {first_mismatch}"
-    assert report["synops_match_golden"], "RTL synaptic-operation counts differ from golden"
+    for counter in ("synops", "cycles", "mem_reads"):
+        assert report[f"{counter}_match_golden"], f"RTL {counter} counts differ from golden"

@@ -170,7 +170,9 @@ def _command_rtl(args: argparse.Namespace) -> int:
                 "rtl_mismatches": len(report.mismatched_samples),
                 "first_mismatch": report.first_mismatch,
                 "cycles_per_inference": sum(report.cycles) / report.samples,
-                "synops_match_golden": report.synops_match_golden,
+                "counters_match_golden": report.synops_match_golden
+                and report.cycles_match_golden
+                and report.mem_reads_match_golden,
                 "log": str(report.log_file),
             },
             indent=2,

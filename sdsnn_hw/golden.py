@@ -69,6 +69,8 @@ class GoldenResult:
         counts: output spike counts (samples, classes).
         predictions: argmax of counts, ties to the lowest index.
         synaptic_ops: synapses read and accumulated per sample.
+        cycles: clock cycles the RTL core takes per sample (contract section 7).
+        mem_reads: pointer and synapse words the RTL core reads per sample.
     """
 
     spikes: list[np.ndarray]
@@ -76,6 +78,8 @@ class GoldenResult:
     counts: np.ndarray
     predictions: np.ndarray
     synaptic_ops: np.ndarray
+    cycles: np.ndarray
+    mem_reads: np.ndarray
 
 
 def run_network(net: GoldenNetwork, spikes_in: np.ndarray) -> GoldenResult:
@@ -85,12 +89,25 @@ def run_network(net: GoldenNetwork, spikes_in: np.ndarray) -> GoldenResult:
     spike_log = [np.zeros((samples, steps, m.shape[1]), np.uint8) for m in membranes]
     membrane_log = [np.zeros((samples, steps, m.shape[1]), np.int64) for m in membranes]
     synaptic_ops = np.zeros(samples, np.int64)
+    mem_reads = np.zeros(samples, np.int64)
+    cycles = np.zeros(samples, np.int64)
     for t in range(steps):
-        x = spikes_in[:, t].astype(np.int64)
+        x = spikes_in[:, t]
         for i, layer in enumerate(net.layers):
-            synaptic_ops += x @ layer.fanout
+            x = x.astype(np.int64)
+            n_out, n_in = layer.weights.shape
+            spiking = x.sum(axis=1)
+            ops = x @ layer.fanout
+            synaptic_ops += ops
+            mem_reads += 2 * spiking + ops
+            # start + one scan cycle per input + fetch and drain per spiking input + one
+            # cycle per synapse + scan end + one update cycle per neuron
+            cycles += 2 + n_in + 2 * spiking + ops + n_out
             x, membranes[i] = lif_step(x @ layer.weights.T, membranes[i], layer.lif)
             spike_log[i][:, t] = x
             membrane_log[i][:, t] = membranes[i]
     counts = spike_log[-1].sum(axis=1, dtype=np.int64)
-    return GoldenResult(spike_log, membrane_log, counts, np.argmax(counts, axis=1), synaptic_ops)
+    predictions = np.argmax(counts, axis=1)
+    return GoldenResult(
+        spike_log, membrane_log, counts, predictions, synaptic_ops, cycles, mem_reads
+    )

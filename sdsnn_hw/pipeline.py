@@ -111,6 +111,8 @@ def run(
         "pruning_rate": round(1 - sum(layer.nnz for layer in manifest.layers) / dense_weights, 4),
         "nonzero_weights": sum(layer.nnz for layer in manifest.layers),
         "synaptic_ops_per_inference": float(golden.synaptic_ops.mean()),
+        "mem_reads_per_inference": float(golden.mem_reads.mean()),
+        "model_cycles_per_inference": float(golden.cycles.mean()),
     }
     if config.rtl:
         from sdsnn_hw.rtl import simulate
@@ -124,7 +126,9 @@ def run(
                 "rtl_mismatches": len(report.mismatched_samples),
                 "rtl_cycles_per_inference": float(np.mean(report.cycles)),
                 "rtl_mem_reads_per_inference": float(np.mean(report.mem_reads)),
-                "rtl_synops_match_golden": report.synops_match_golden,
+                "rtl_counters_match_golden": report.synops_match_golden
+                and report.cycles_match_golden
+                and report.mem_reads_match_golden,
             }
         )
         lap("rtl")

@@ -106,6 +106,8 @@ class RtlReport:
     synops: list[int]
     mem_reads: list[int]
     synops_match_golden: bool
+    cycles_match_golden: bool
+    mem_reads_match_golden: bool
     build_dir: Path
     log_file: Path
 
@@ -186,6 +188,8 @@ def simulate(
         synops=raw["synops"],
         mem_reads=raw["mem_reads"],
         synops_match_golden=raw["synops_match_golden"],
+        cycles_match_golden=raw["cycles_match_golden"],
+        mem_reads_match_golden=raw["mem_reads_match_golden"],
         build_dir=build_dir,
         log_file=log_file,
     )

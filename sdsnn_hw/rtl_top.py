@@ -76,7 +76,7 @@ module {TOP_MODULE} (
     output wire                            done_o,        // pulse: outputs valid
     output wire  [{total_spikes - 1}:0]                   spikes_o,      // layer 0 in the low bits
     output wire  [{total_membrane_bits - 1}:0]                  membranes_o,
-    output logic [31:0]                    cycles_o,      // cycles busy since reset
+    output logic [31:0]                    cycles_o,      // cycles spent on steps
     output wire  [31:0]                    synops_o,
     output wire  [31:0]                    mem_reads_o
 );
@@ -102,7 +102,9 @@ module {TOP_MODULE} (
       end else if (layer_done[{last}]) begin
         busy_q <= 1'b0;
       end
-      if (start_i || busy_q) begin
+      // A step costs the cycles from accepting start_i through the last layer's final
+      // neuron update; the done cycle itself may already accept the next step.
+      if (start_i || (busy_q && !layer_done[{last}])) begin
         cycles_o <= cycles_o + 32'd1;
       end
     end
