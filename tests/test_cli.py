@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from sdsnn_hw.cli import EXIT_USAGE, main
+from tests.conftest import SDSNN
 from tests.networks import random_network, write_network
 
 
@@ -44,6 +45,6 @@ def test_export_of_a_missing_checkpoint_exits_2(tmp_path, capsys) -> None:
 
 
 def test_console_script_is_installed() -> None:
-    result = subprocess.run(["sdsnn", "--help"], capture_output=True, text=True)
+    result = subprocess.run([SDSNN, "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "run" in result.stdout and "golden" in result.stdout

@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from tests.conftest import SDSNN
+
 REQUIRED_KEYS = {
     "dataset", "n_test", "accuracy_qat", "accuracy_golden", "accuracy_rtl", "pruning_rate",
     "weight_bits", "rtl_mismatches", "rtl_cycles_per_inference", "synaptic_ops_per_inference",
@@ -16,7 +18,7 @@ REQUIRED_KEYS = {
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     result = subprocess.run(
-        ["sdsnn", "run", "--out", str(out), "--quiet"], capture_output=True, text=True
+        [SDSNN, "run", "--out", str(out), "--quiet"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return out, result.stdout, json.loads((out / "summary.json").read_text())
@@ -43,7 +45,7 @@ def test_default_run_meets_the_targets(demo_run) -> None:
 def test_export_from_the_checkpoint_is_byte_identical(demo_run, tmp_path) -> None:
     out, _, _ = demo_run
     result = subprocess.run(
-        ["sdsnn", "export", str(out / "checkpoint.pt"), str(tmp_path / "again")],
+        [SDSNN, "export", str(out / "checkpoint.pt"), str(tmp_path / "again")],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
