@@ -68,6 +68,25 @@ class _LayerState:
         self.prune_rate = prune_rate
 
 
+def _follow_streak(
+    w: torch.Tensor,
+    bound: torch.Tensor,
+    streak: torch.Tensor,
+    count: torch.Tensor,
+    overshoot: torch.Tensor,
+    steps: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Move a spine bound by the mean overshoot once a weight stays beyond it ``steps`` times.
+
+    Returns the new bound, streak count and summed overshoot (both reset where it moved).
+    """
+    count = torch.where(streak, count + 1, 0.0)
+    overshoot = torch.where(streak, overshoot + (w - bound), 0.0)
+    moved = count >= steps
+    bound = torch.where(moved, bound + overshoot / steps, bound)
+    return bound, torch.where(moved, 0.0, count), torch.where(moved, 0.0, overshoot)
+
+
 class StructureDevelopment:
     """Adaptive sparse structure development over a list of weight matrices.
 
@@ -131,21 +150,14 @@ class StructureDevelopment:
     def _range_dynamics(self, w: torch.Tensor, s: _LayerState) -> None:
         ts = self.config.plasticity_steps
         above = w >= s.r_plus
-        streak = above & s.above
-        s.n_plus = torch.where(streak, s.n_plus + 1, 0.0)
-        s.c_plus = torch.where(streak, s.c_plus + (w - s.r_plus), 0.0)
-        grow = s.n_plus >= ts
-        s.r_plus = torch.where(grow, s.r_plus + s.c_plus / ts, s.r_plus)
-        s.n_plus[grow], s.c_plus[grow] = 0.0, 0.0
+        s.r_plus, s.n_plus, s.c_plus = _follow_streak(
+            w, s.r_plus, above & s.above, s.n_plus, s.c_plus, ts
+        )
         s.above = above
-
-        below = w <= s.r_minus
-        streak = below & s.below
-        s.n_minus = torch.where(streak, s.n_minus + 1, 0.0)
-        s.c_minus = torch.where(streak, s.c_minus + (w - s.r_minus), 0.0)
-        grow = s.n_minus >= ts
-        s.r_minus = torch.where(grow, s.r_minus + s.c_minus / ts, s.r_minus)
-        s.n_minus[grow], s.c_minus[grow] = 0.0, 0.0
+        below = w <= s.r_minus  # the mirror image: the lower bound moves down
+        s.r_minus, s.n_minus, s.c_minus = _follow_streak(
+            w, s.r_minus, below & s.below, s.n_minus, s.c_minus, ts
+        )
         s.below = below
 
         magnitude = w.abs()
