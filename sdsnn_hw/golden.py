@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from sdsnn_hw.manifest import LayerSpec, ManifestError, load_manifest, read_memory
 from sdsnn_hw.neuron import LifParams, lif_step
@@ -82,8 +83,8 @@ class GoldenResult:
     mem_reads: np.ndarray
 
 
-def run_network(net: GoldenNetwork, spikes_in: np.ndarray) -> GoldenResult:
-    """Run input spikes (samples, time, inputs) through the network."""
+def run_network(net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = False) -> GoldenResult:
+    """Run input spikes (samples, time, inputs) through the network, all samples at once."""
     samples, steps, _ = spikes_in.shape
     membranes = [np.zeros((samples, layer.weights.shape[0]), np.int64) for layer in net.layers]
     spike_log = [np.zeros((samples, steps, m.shape[1]), np.uint8) for m in membranes]
@@ -91,7 +92,7 @@ def run_network(net: GoldenNetwork, spikes_in: np.ndarray) -> GoldenResult:
     synaptic_ops = np.zeros(samples, np.int64)
     mem_reads = np.zeros(samples, np.int64)
     cycles = np.zeros(samples, np.int64)
-    for t in range(steps):
+    for t in tqdm(range(steps), desc="golden", unit="step", disable=not progress):
         x = spikes_in[:, t]
         for i, layer in enumerate(net.layers):
             x = x.astype(np.int64)

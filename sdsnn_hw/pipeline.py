@@ -91,9 +91,14 @@ def run(
     manifest = export_model(export_dir, model, dataset.n_classes)
     stimulus_path = out / "stimulus" / "test.npz"
     save_stimulus(stimulus_path, stimulus)
+    log(
+        f"export: {export_dir}: neurons {[layer.n_out for layer in manifest.layers]}, "
+        f"{sum(layer.nnz for layer in manifest.layers)} synapses"
+    )
     lap("export")
 
-    golden = run_network(GoldenNetwork.from_export(export_dir), stimulus.spikes)
+    log(f"golden: {len(stimulus.labels)} test samples from the exported files")
+    golden = run_network(GoldenNetwork.from_export(export_dir), stimulus.spikes, progress)
     qat_golden_mismatches = _qat_golden_mismatches(qat_trace, golden, manifest)
     lap("golden")
 
@@ -117,7 +122,7 @@ def run(
     if config.rtl:
         from sdsnn_hw.rtl import simulate
 
-        report = simulate(export_dir, stimulus_path, out / "rtl", config.rtl_samples, progress)
+        report = simulate(export_dir, stimulus_path, out / "rtl", config.rtl_samples, progress, log)
         labels = stimulus.labels[: report.samples]
         summary.update(
             {

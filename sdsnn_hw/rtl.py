@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("SDSNN_CACHE_DIR", default)) / "verilator"
 
 
-def build(manifest: Manifest, root: Path | None = None) -> Path:
+def build(manifest: Manifest, root: Path | None = None, log: Callable[[str], None] = print) -> Path:
     """Build (or reuse) the simulator for ``manifest``'s shapes; return the build folder."""
     find_verilator()
     from cocotb_tools.runner import get_runner
@@ -72,7 +73,9 @@ def build(manifest: Manifest, root: Path | None = None) -> Path:
     key_material += sys.version.encode()
     build_dir = (root or cache_root()) / sha256_bytes(key_material)[:16]
     if (build_dir / BUILD_STAMP).is_file():
+        log(f"rtl: reusing the Verilator build in {build_dir}")
         return build_dir
+    log(f"rtl: building with Verilator in {build_dir} (kept for later runs)")
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)
@@ -118,6 +121,7 @@ def simulate(
     work_dir: Path,
     samples: int = 0,
     progress: bool = True,
+    log: Callable[[str], None] = print,
 ) -> RtlReport:
     """Run the exported network on the stimulus in Verilator and compare with golden.
 
@@ -127,13 +131,14 @@ def simulate(
         work_dir: where the simulation log and report go.
         samples: simulate only the first ``samples`` (0 = all).
         progress: show a progress bar.
+        log: where one-line status messages go.
     """
     from cocotb_tools.runner import get_runner
 
     export_dir, stimulus, work_dir = Path(export_dir), Path(stimulus), Path(work_dir)
     manifest = load_manifest(export_dir)
     GoldenNetwork.from_export(export_dir)  # refuse corrupted ROMs before $readmemh sees them
-    build_dir = build(manifest)
+    build_dir = build(manifest, log=log)
     work_dir.mkdir(parents=True, exist_ok=True)
     report_path = work_dir / "rtl_report.json"
     progress_path = work_dir / "progress.txt"
