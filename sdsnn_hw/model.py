@@ -122,27 +122,22 @@ class SpikingMLP(nn.Module):
             for n_in, n_out in zip(config.sizes[:-1], config.sizes[1:], strict=True)
         )
 
-    def integer_weights(self, layer: qnn.QuantLinear) -> torch.Tensor:
-        """Brevitas integer weights as integer-valued floats, differentiable (STE)."""
-        quant = layer.quant_weight()
-        return _RoundSte.apply(quant.value / quant.scale)
+    def quantized(self, layer: qnn.QuantLinear) -> tuple[torch.Tensor, LifParams]:
+        """A layer's Brevitas integer weights and its integer neuron parameters.
 
-    def integer_threshold(self, layer: qnn.QuantLinear) -> torch.Tensor:
-        """Threshold in integer weight units: ``max(1, round(v_th / scale))``."""
-        scale = layer.quant_weight().scale.detach()
-        return torch.clamp(torch.round(self.config.v_th / scale), min=1.0)
+        The weights are integer-valued floats, differentiable through a straight-through
+        rounding; the threshold is ``max(1, round(v_th / scale))`` in the same units.
+        """
+        quant = layer.quant_weight()
+        weights = _RoundSte.apply(quant.value / quant.scale)
+        v_th = torch.clamp(torch.round(self.config.v_th / quant.scale.detach()), min=1.0)
+        params = LifParams(int(v_th.item()), self.config.leak_shift, self.config.v_bits)
+        return weights, params
 
     def lif_params(self) -> list[LifParams]:
         """Integer neuron parameters of every layer, as the exporter writes them."""
         with torch.no_grad():
-            return [
-                LifParams(
-                    v_th=int(self.integer_threshold(layer).item()),
-                    leak_shift=self.config.leak_shift,
-                    v_bits=self.config.v_bits,
-                )
-                for layer in self.layers
-            ]
+            return [self.quantized(layer)[1] for layer in self.layers]
 
     def forward(self, spikes_in: torch.Tensor, trace: Trace | None = None) -> torch.Tensor:
         """Run all time steps.
@@ -154,9 +149,8 @@ class SpikingMLP(nn.Module):
         Returns:
             Output spike counts, (batch, classes).
         """
-        weights = [self.integer_weights(layer) for layer in self.layers]
-        thresholds = [self.integer_threshold(layer) for layer in self.layers]
-        params = self.lif_params()
+        weights, params = zip(*(self.quantized(layer) for layer in self.layers), strict=True)
+        thresholds = [spikes_in.new_tensor(float(p.v_th)) for p in params]
         batch, steps = spikes_in.shape[0], spikes_in.shape[1]
         membranes = [spikes_in.new_zeros(batch, w.shape[0]) for w in weights]
         per_step: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in weights]

@@ -38,7 +38,7 @@ def test_integer_weights_are_brevitas_integers() -> None:
     model = SpikingMLP(NetworkConfig(sizes=(6, 5, 3), weight_bits=4))
     for layer in model.layers:
         expected = layer.quant_weight().int().to(torch.float32)
-        torch.testing.assert_close(model.integer_weights(layer), expected, rtol=0, atol=0)
+        torch.testing.assert_close(model.quantized(layer)[0], expected, rtol=0, atol=0)
         assert expected.abs().max() <= 7
 
 
