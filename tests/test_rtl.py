@@ -71,3 +71,23 @@ def test_a_corrupted_rom_is_never_simulated(tmp_path, rng) -> None:
     with pytest.raises(ManifestError, match="sha256 does not match"):
         simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False)
     assert not (tmp_path / "rtl" / "sim.log").exists()
+
+
+def test_a_hardware_bug_is_caught(tmp_path, rng, monkeypatch) -> None:
+    """Build the top with layer 0's threshold off by one: the comparison must notice."""
+    import sdsnn_hw.rtl as rtl
+
+    layers = random_network(rng, (10, 8, 4), weight_bits=6, v_bits=10, density=0.8)
+    inputs = (rng.random((6, 8, 10)) < 0.5).astype(np.uint8)
+    manifest, stimulus = write_network(tmp_path, layers, inputs)
+    v_th = manifest.layers[0].v_th
+    real_render = rtl.render_top
+
+    def off_by_one(m):
+        return real_render(m).replace(f".V_TH({v_th})", f".V_TH({v_th + 1})", 1)
+
+    monkeypatch.setattr(rtl, "render_top", off_by_one)
+    report = simulate(tmp_path / "export", stimulus, tmp_path / "rtl", progress=False)
+    # with these seeded inputs some layer-0 membrane reaches V_TH exactly, so the bug shows
+    assert report.mismatched_samples
+    assert report.first_mismatch["layer"] == 0
