@@ -11,6 +11,7 @@ from pathlib import Path
 from sdsnn_hw.data import DATASETS, DataError
 from sdsnn_hw.manifest import ManifestError
 from sdsnn_hw.model import NetworkConfig
+from sdsnn_hw.rtl import SIMULATORS
 from sdsnn_hw.stimulus import StimulusError
 from sdsnn_hw.train import TrainConfig
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulate only the first N test samples in RTL (0 = all)",
     )
     run.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation stage")
+    run.add_argument("--simulator", choices=SIMULATORS, default="verilator")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     export = sub.add_parser("export", help="export a checkpoint written by `sdsnn run`")
@@ -80,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     rtl.add_argument("stimulus", type=Path, help="stimulus .npz file")
     rtl.add_argument("--work", type=Path, default=Path("rtl_work"), help="log/report folder")
     rtl.add_argument("--samples", type=int, default=0, help="first N samples only (0 = all)")
+    rtl.add_argument("--simulator", choices=SIMULATORS, default="verilator")
     return parser
 
 
@@ -97,9 +100,9 @@ def _command_run(args: argparse.Namespace) -> int:
 
     _check_writable(args.out)
     if not args.no_rtl:
-        from sdsnn_hw.rtl import find_verilator
+        from sdsnn_hw.rtl import find_simulator
 
-        find_verilator()
+        find_simulator(args.simulator)
     config = RunConfig(
         dataset=args.dataset,
         data_dir=args.data_dir,
@@ -108,6 +111,7 @@ def _command_run(args: argparse.Namespace) -> int:
         training=TrainConfig(epochs=args.epochs, seed=args.seed),
         rtl=not args.no_rtl,
         rtl_samples=args.rtl_samples,
+        simulator=args.simulator,
     )
     summary = run(config, args.out, progress=not args.quiet)
     print_summary(summary)
@@ -162,7 +166,7 @@ def _command_golden(args: argparse.Namespace) -> int:
 def _command_rtl(args: argparse.Namespace) -> int:
     from sdsnn_hw.rtl import simulate
 
-    report = simulate(args.export, args.stimulus, args.work, args.samples)
+    report = simulate(args.export, args.stimulus, args.work, args.samples, simulator=args.simulator)
     print(
         json.dumps(
             {

@@ -42,6 +42,7 @@ class RunConfig:
         stimulus_seed: seed of the test-split spike encoding.
         rtl: run the RTL simulation stage.
         rtl_samples: simulate only the first N test samples (0 = all).
+        simulator: HDL simulator of the RTL stage, ``verilator`` or ``icarus``.
     """
 
     dataset: str = "digits"
@@ -53,6 +54,7 @@ class RunConfig:
     stimulus_seed: int = 1234
     rtl: bool = True
     rtl_samples: int = 0
+    simulator: str = "verilator"
 
 
 def run(
@@ -122,13 +124,19 @@ def run(
     if config.rtl:
         from sdsnn_hw.rtl import simulate
 
-        report = simulate(export_dir, stimulus_path, out / "rtl", config.rtl_samples, progress, log)
+        report = simulate(
+            export_dir, stimulus_path, out / "rtl", config.rtl_samples, progress, log,
+            config.simulator,
+        )  # fmt: skip
         labels = stimulus.labels[: report.samples]
         summary.update(
             {
+                "rtl_simulator": config.simulator,
                 "rtl_samples": report.samples,
                 "accuracy_rtl": _accuracy(np.asarray(report.predictions), labels),
                 "rtl_mismatches": len(report.mismatched_samples),
+                "rtl_predictions_match_golden": report.predictions
+                == golden.predictions[: report.samples].tolist(),
                 "rtl_cycles_per_inference": float(np.mean(report.cycles)),
                 "rtl_mem_reads_per_inference": float(np.mean(report.mem_reads)),
                 "rtl_counters_match_golden": report.synops_match_golden

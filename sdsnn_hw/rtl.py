@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -21,6 +22,10 @@ from sdsnn_hw.rtl_top import TOP_MODULE, render_top
 
 TESTBENCH = "rtl_sim.tb_network"
 BUILD_STAMP = "build.ok"
+SIMULATORS = ("verilator", "icarus")
+TIMESCALE = ("1ns", "1ps")
+# Verilator's -Wall makes every build a lint run too; Icarus gets -g2012 from cocotb.
+BUILD_ARGS = {"verilator": ["-Wall", "-O2"], "icarus": []}
 
 
 class ToolError(RuntimeError):
@@ -58,41 +63,73 @@ def hdl_sources() -> list[Path]:
 
 
 def cache_root() -> Path:
-    """Where Verilator builds are kept, keyed by what they were built from."""
+    """Where simulator builds are kept, keyed by what they were built from."""
     default = Path.home() / ".cache" / "sdsnn-hw"
-    return Path(os.environ.get("SDSNN_CACHE_DIR", default)) / "verilator"
+    return Path(os.environ.get("SDSNN_CACHE_DIR", default)) / "builds"
 
 
-def build(manifest: Manifest, root: Path | None = None, log: Callable[[str], None] = print) -> Path:
-    """Build (or reuse) the simulator for ``manifest``'s shapes; return the build folder."""
-    find_verilator()
+def find_simulator(simulator: str) -> Path:
+    """Locate ``simulator`` (one of :data:`SIMULATORS`) and prepare its environment.
+
+    Raises:
+        ToolError: if it is unknown or not installed.
+    """
+    if simulator == "verilator":
+        return find_verilator()
+    if simulator == "icarus":
+        found = shutil.which("iverilog")
+        if found is None:
+            raise ToolError("Icarus Verilog not found: install it with `apt-get install iverilog`")
+        return Path(found)
+    raise ToolError(f"unknown simulator {simulator!r}; expected one of: {', '.join(SIMULATORS)}")
+
+
+def _tool_version(executable: Path) -> str:
+    result = subprocess.run([str(executable), "-V"], capture_output=True, text=True)
+    return (result.stdout + result.stderr).splitlines()[0] if result.returncode == 0 else ""
+
+
+def build(
+    manifest: Manifest,
+    simulator: str = "verilator",
+    root: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Build (or reuse) ``simulator``'s model of ``manifest``'s shapes; return its folder.
+
+    Builds are keyed by the generated top, the HDL sources and the tool versions, so a
+    cached build is reused only when it would come out the same.
+    """
+    import cocotb
     from cocotb_tools.runner import get_runner
 
+    executable = find_simulator(simulator)
     top_text = render_top(manifest)
-    key_material = top_text.encode() + b"".join(p.read_bytes() for p in hdl_sources())
-    key_material += sys.version.encode()
-    build_dir = (root or cache_root()) / sha256_bytes(key_material)[:16]
+    key_material = "\n".join(
+        [simulator, _tool_version(executable), cocotb.__version__, sys.version, top_text]
+    ).encode() + b"".join(p.read_bytes() for p in hdl_sources())
+    build_dir = (root or cache_root()) / f"{simulator}-{sha256_bytes(key_material)[:16]}"
     if (build_dir / BUILD_STAMP).is_file():
-        log(f"rtl: reusing the Verilator build in {build_dir}")
+        log(f"rtl: reusing the {simulator} build in {build_dir}")
         return build_dir
-    log(f"rtl: building with Verilator in {build_dir} (kept for later runs)")
+    log(f"rtl: building with {simulator} in {build_dir} (kept for later runs)")
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)
     top_file = build_dir / f"{TOP_MODULE}.sv"
     top_file.write_text(top_text)
-    runner = get_runner("verilator")
     try:
-        runner.build(
+        get_runner(simulator).build(
             sources=[*hdl_sources(), top_file],
             hdl_toplevel=TOP_MODULE,
             build_dir=build_dir,
-            build_args=["-Wall", "-O2"],
+            build_args=BUILD_ARGS[simulator],
+            timescale=TIMESCALE,
             always=True,
             log_file=build_dir / "build.log",
         )
     except (SystemExit, Exception) as exc:
-        raise ToolError(f"Verilator build failed, see {build_dir / 'build.log'}: {exc}") from None
+        raise ToolError(f"{simulator} build failed, see {build_dir / 'build.log'}: {exc}") from None
     atomic_write_text(build_dir / BUILD_STAMP, top_text)
     return build_dir
 
@@ -122,6 +159,7 @@ def simulate(
     samples: int = 0,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    simulator: str = "verilator",
 ) -> RtlReport:
     """Run the exported network on the stimulus in Verilator and compare with golden.
 
@@ -132,13 +170,14 @@ def simulate(
         samples: simulate only the first ``samples`` (0 = all).
         progress: show a progress bar.
         log: where one-line status messages go.
+        simulator: ``verilator`` or ``icarus``.
     """
     from cocotb_tools.runner import get_runner
 
     export_dir, stimulus, work_dir = Path(export_dir), Path(stimulus), Path(work_dir)
     manifest = load_manifest(export_dir)
     GoldenNetwork.from_export(export_dir)  # refuse corrupted ROMs before $readmemh sees them
-    build_dir = build(manifest, log=log)
+    build_dir = build(manifest, simulator, log=log)
     work_dir.mkdir(parents=True, exist_ok=True)
     report_path = work_dir / "rtl_report.json"
     progress_path = work_dir / "progress.txt"
@@ -153,7 +192,7 @@ def simulate(
         "SDSNN_PROGRESS": str(progress_path.resolve()),
         "SDSNN_SAMPLES": str(samples),
     }
-    runner = get_runner("verilator")
+    runner = get_runner(simulator)
     failure: list[BaseException] = []
 
     def run() -> None:

@@ -31,6 +31,13 @@ def test_missing_verilator_exits_2_before_training(tmp_path, monkeypatch, capsys
     assert not (tmp_path / "out" / "checkpoint.pt").exists()
 
 
+def test_missing_icarus_exits_2(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code = main(["run", "--out", str(tmp_path / "out"), "--simulator", "icarus"])
+    assert code == EXIT_USAGE
+    assert "Icarus Verilog not found" in capsys.readouterr().err
+
+
 def test_golden_on_a_corrupted_export_names_the_file(tmp_path, rng, capsys) -> None:
     write_network(tmp_path, random_network(rng, (4, 3), 6, 10, 1.0), np.ones((2, 3, 4)))
     (tmp_path / "export" / "l0_ptr.mem").write_text("zz\n")

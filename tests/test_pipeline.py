@@ -34,6 +34,7 @@ def test_default_run_meets_the_targets(demo_run) -> None:
     assert summary["pruning_rate"] >= 0.5
     assert summary["accuracy_rtl"] == summary["accuracy_golden"] == summary["accuracy_qat"]
     assert summary["rtl_mismatches"] == 0
+    assert summary["rtl_predictions_match_golden"] is True
     assert summary["qat_golden_mismatches"] == 0
     assert summary["rtl_counters_match_golden"] is True
     assert summary["rtl_cycles_per_inference"] == summary["model_cycles_per_inference"]

@@ -5,17 +5,19 @@ import pytest
 
 from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.manifest import ManifestError
-from sdsnn_hw.rtl import simulate
+from sdsnn_hw.rtl import SIMULATORS, simulate
 from tests.known_answers import CASES, KnownAnswer
 from tests.networks import integer_layer, random_network, write_network
 
 
+@pytest.mark.parametrize("simulator", SIMULATORS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_rtl_reproduces_known_answers(tmp_path, case: KnownAnswer) -> None:
+def test_rtl_reproduces_known_answers(tmp_path, case: KnownAnswer, simulator: str) -> None:
     write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
     report = simulate(
-        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False
-    )
+        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False,
+        simulator=simulator,
+    )  # fmt: skip
     assert report.mismatched_samples == []
     expected_counts = case.spikes.sum(axis=0)
     assert report.predictions == [int(np.argmax(expected_counts))]
@@ -30,27 +32,29 @@ def test_rtl_reproduces_known_answers(tmp_path, case: KnownAnswer) -> None:
 
 
 RANDOM_NETWORKS = [
-    # sizes, weight bits, membrane bits, density, samples, steps
-    ((12, 9, 5), 6, 10, 0.5, 12, 8),
-    ((7, 16, 6, 4), 4, 6, 0.7, 10, 6),  # narrow membranes: saturation is frequent
-    ((20, 3), 8, 12, 0.2, 8, 10),
+    # simulator, sizes, weight bits, membrane bits, density, samples, steps
+    ("verilator", (12, 9, 5), 6, 10, 0.5, 12, 8),
+    ("verilator", (7, 16, 6, 4), 4, 6, 0.7, 10, 6),  # narrow membranes: frequent saturation
+    ("verilator", (20, 3), 8, 12, 0.2, 8, 10),
+    ("icarus", (7, 16, 6, 4), 4, 6, 0.7, 4, 6),
 ]
 
 
 @pytest.mark.parametrize(
-    ("sizes", "weight_bits", "v_bits", "density", "samples", "steps"),
+    ("simulator", "sizes", "weight_bits", "v_bits", "density", "samples", "steps"),
     RANDOM_NETWORKS,
     ids=lambda v: str(v),
 )
 def test_random_networks_match_golden_spike_for_spike(
-    tmp_path, rng, sizes, weight_bits, v_bits, density, samples, steps
+    tmp_path, rng, simulator, sizes, weight_bits, v_bits, density, samples, steps
 ) -> None:
     layers = random_network(rng, sizes, weight_bits, v_bits, density)
     inputs = (rng.random((samples, steps, sizes[0])) < 0.4).astype(np.uint8)
     write_network(tmp_path, layers, inputs)
     report = simulate(
-        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False
-    )
+        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False,
+        simulator=simulator,
+    )  # fmt: skip
     golden = run_network(GoldenNetwork.from_export(tmp_path / "export"), inputs)
     assert report.samples == samples
     assert report.mismatched_samples == [], report.first_mismatch

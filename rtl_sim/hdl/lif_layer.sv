@@ -47,14 +47,18 @@ module lif_layer #(
   localparam logic signed [SUM_BITS-1:0] V_MAX_WIDE = {{(SUM_BITS - V_BITS) {1'b0}}, V_MAX};
   localparam logic signed [SUM_BITS-1:0] V_MIN_WIDE = {{(SUM_BITS - V_BITS) {1'b1}}, V_MIN};
 
-  if (V_TH < 1 || V_TH > (2 ** (V_BITS - 1)) - 1) begin : g_bad_threshold
-    $error("%m: V_TH must be in 1 .. 2**(V_BITS-1)-1");
-  end
-  if (LEAK_SHIFT < 0 || LEAK_SHIFT >= V_BITS) begin : g_bad_leak
-    $error("%m: LEAK_SHIFT must be in 0 .. V_BITS-1");
-  end
-  if (2 ** INDEX_BITS < N_OUT || 2 ** PTR_BITS <= SYN_DEPTH - 1) begin : g_bad_widths
-    $error("%m: INDEX_BITS or PTR_BITS too narrow for N_OUT / SYN_DEPTH");
+  // Illegal parameter combinations stop the simulation at time 0 (Icarus has no
+  // elaboration-time $error, so this is the form both simulators accept).
+  initial begin : check_parameters
+    if (V_TH < 1 || V_TH > (2 ** (V_BITS - 1)) - 1) begin
+      $fatal(1, "%m: V_TH must be in 1 .. 2**(V_BITS-1)-1");
+    end
+    if (LEAK_SHIFT < 0 || LEAK_SHIFT >= V_BITS) begin
+      $fatal(1, "%m: LEAK_SHIFT must be in 0 .. V_BITS-1");
+    end
+    if (2 ** INDEX_BITS < N_OUT || 2 ** PTR_BITS <= SYN_DEPTH - 1) begin
+      $fatal(1, "%m: INDEX_BITS or PTR_BITS too narrow for N_OUT / SYN_DEPTH");
+    end
   end
 
   typedef enum logic [2:0] {
