@@ -132,7 +132,6 @@ async def network_matches_golden(dut) -> None:
         "mismatched_samples": mismatched,
         "first_mismatch": first_mismatch,
         "predictions": predictions.tolist(),
-        "golden_predictions": golden.predictions.tolist(),
         "synops_match_golden": counters["synops"] == golden.synaptic_ops.tolist(),
         "cycles_match_golden": counters["cycles"] == golden.cycles.tolist(),
         "mem_reads_match_golden": counters["mem_reads"] == golden.mem_reads.tolist(),

@@ -1,4 +1,4 @@
-"""Build the network RTL with Verilator and run the cocotb testbench against golden."""
+"""Build the network RTL (Verilator or Icarus) and run the cocotb testbench against golden."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sdsnn_hw.fileio import atomic_write_text, sha256_bytes
 from sdsnn_hw.golden import GoldenNetwork
 from sdsnn_hw.manifest import Manifest, load_manifest
 from sdsnn_hw.rtl_top import TOP_MODULE, render_top
+from sdsnn_hw.stimulus import StimulusError, load_stimulus
 
 TESTBENCH = "rtl_sim.tb_network"
 BUILD_STAMP = "build.ok"
@@ -47,7 +48,9 @@ def find_verilator() -> Path:
         executable = root / "bin" / "verilator"
         if executable.is_file():
             os.environ["VERILATOR_ROOT"] = str(root)
-            os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+            path = os.environ.get("PATH", "")
+            if not path.startswith(f"{root / 'bin'}{os.pathsep}"):
+                os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{path}"
             return executable
     found = shutil.which("verilator")
     if found is None:
@@ -136,7 +139,7 @@ def build(
 
 @dataclass(frozen=True)
 class RtlReport:
-    """What the RTL simulation measured, per sample."""
+    """What the RTL simulation measured, per sample (the testbench's JSON report)."""
 
     samples: int
     mismatched_samples: list[int]
@@ -161,7 +164,7 @@ def simulate(
     log: Callable[[str], None] = print,
     simulator: str = "verilator",
 ) -> RtlReport:
-    """Run the exported network on the stimulus in Verilator and compare with golden.
+    """Run the exported network on the stimulus in ``simulator`` and compare with golden.
 
     Args:
         export_dir: folder with manifest.json and memory files.
@@ -177,6 +180,12 @@ def simulate(
     export_dir, stimulus, work_dir = Path(export_dir), Path(stimulus), Path(work_dir)
     manifest = load_manifest(export_dir)
     GoldenNetwork.from_export(export_dir)  # refuse corrupted ROMs before $readmemh sees them
+    spikes = load_stimulus(stimulus).spikes
+    if spikes.shape[2] != manifest.inputs:
+        raise StimulusError(
+            f"{stimulus}: spikes have {spikes.shape[2]} inputs, the export expects "
+            f"{manifest.inputs}"
+        )
     build_dir = build(manifest, simulator, log=log)
     work_dir.mkdir(parents=True, exist_ok=True)
     report_path = work_dir / "rtl_report.json"
@@ -184,7 +193,7 @@ def simulate(
     log_file = work_dir / "sim.log"
     for stale in (report_path, progress_path):
         stale.unlink(missing_ok=True)
-    total = samples or _stimulus_samples(stimulus)
+    total = min(samples, len(spikes)) if samples else len(spikes)
     env = {
         "SDSNN_EXPORT_DIR": str(export_dir.resolve()),
         "SDSNN_STIMULUS": str(stimulus.resolve()),
@@ -223,23 +232,4 @@ def simulate(
         reason = f": {failure[0]}" if failure else ""
         raise ToolError(f"RTL simulation produced no report, see {log_file}{reason}")
     raw = json.loads(report_path.read_text())
-    return RtlReport(
-        samples=raw["samples"],
-        mismatched_samples=raw["mismatched_samples"],
-        first_mismatch=raw["first_mismatch"],
-        predictions=raw["predictions"],
-        cycles=raw["cycles"],
-        synops=raw["synops"],
-        mem_reads=raw["mem_reads"],
-        synops_match_golden=raw["synops_match_golden"],
-        cycles_match_golden=raw["cycles_match_golden"],
-        mem_reads_match_golden=raw["mem_reads_match_golden"],
-        build_dir=build_dir,
-        log_file=log_file,
-    )
-
-
-def _stimulus_samples(path: Path) -> int:
-    from sdsnn_hw.stimulus import load_stimulus
-
-    return len(load_stimulus(path).spikes)
+    return RtlReport(**raw, build_dir=build_dir, log_file=log_file)

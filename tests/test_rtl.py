@@ -6,6 +6,7 @@ import pytest
 from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.manifest import ManifestError
 from sdsnn_hw.rtl import SIMULATORS, simulate
+from sdsnn_hw.stimulus import StimulusError
 from tests.known_answers import CASES, KnownAnswer
 from tests.networks import integer_layer, random_network, write_network
 
@@ -95,3 +96,12 @@ def test_a_hardware_bug_is_caught(tmp_path, rng, monkeypatch) -> None:
     # with these seeded inputs some layer-0 membrane reaches V_TH exactly, so the bug shows
     assert report.mismatched_samples
     assert report.first_mismatch["layer"] == 0
+
+
+def test_a_stimulus_of_the_wrong_width_is_refused(tmp_path, rng) -> None:
+    layers = random_network(rng, (4, 3), weight_bits=6, v_bits=10, density=1.0)
+    write_network(tmp_path, layers, np.ones((1, 2, 4)))
+    wrong = tmp_path / "wrong"
+    write_network(wrong, random_network(rng, (5, 3), 6, 10, 1.0), np.ones((1, 2, 5)))
+    with pytest.raises(StimulusError, match="spikes have 5 inputs, the export expects 4"):
+        simulate(tmp_path / "export", wrong / "stimulus.npz", tmp_path / "rtl", progress=False)
