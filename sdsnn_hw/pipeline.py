@@ -17,8 +17,9 @@ import torch
 from sdsnn_hw.data import encode_rate, load_dataset
 from sdsnn_hw.export import export_model
 from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
-from sdsnn_hw.golden import GoldenNetwork, run_network
-from sdsnn_hw.model import NetworkConfig, SpikingMLP
+from sdsnn_hw.golden import GoldenNetwork, GoldenResult, run_network
+from sdsnn_hw.manifest import Manifest
+from sdsnn_hw.model import NetworkConfig, SpikingMLP, Trace
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
 from sdsnn_hw.structure import StructureConfig
 from sdsnn_hw.train import TrainConfig, evaluate, train
@@ -93,9 +94,10 @@ def run(
     manifest = export_model(export_dir, model, dataset.n_classes)
     stimulus_path = out / "stimulus" / "test.npz"
     save_stimulus(stimulus_path, stimulus)
+    synapses = sum(layer.nnz for layer in manifest.layers)
     log(
         f"export: {export_dir}: neurons {[layer.n_out for layer in manifest.layers]}, "
-        f"{sum(layer.nnz for layer in manifest.layers)} synapses"
+        f"{synapses} synapses"
     )
     lap("export")
 
@@ -115,8 +117,8 @@ def run(
         "accuracy_qat": _accuracy(qat_predictions, stimulus.labels),
         "accuracy_golden": _accuracy(golden.predictions, stimulus.labels),
         "qat_golden_mismatches": qat_golden_mismatches,
-        "pruning_rate": round(1 - sum(layer.nnz for layer in manifest.layers) / dense_weights, 4),
-        "nonzero_weights": sum(layer.nnz for layer in manifest.layers),
+        "pruning_rate": round(1 - synapses / dense_weights, 4),
+        "nonzero_weights": synapses,
         "synaptic_ops_per_inference": float(golden.synaptic_ops.mean()),
         "mem_reads_per_inference": float(golden.mem_reads.mean()),
         "model_cycles_per_inference": float(golden.cycles.mean()),
@@ -139,9 +141,7 @@ def run(
                 == golden.predictions[: report.samples].tolist(),
                 "rtl_cycles_per_inference": float(np.mean(report.cycles)),
                 "rtl_mem_reads_per_inference": float(np.mean(report.mem_reads)),
-                "rtl_counters_match_golden": report.synops_match_golden
-                and report.cycles_match_golden
-                and report.mem_reads_match_golden,
+                "rtl_counters_match_golden": report.counters_match_golden,
             }
         )
         lap("rtl")
@@ -183,7 +183,7 @@ def _accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
     return round(float(np.mean(predictions == labels)), 4)
 
 
-def _qat_golden_mismatches(trace, golden, manifest) -> int:
+def _qat_golden_mismatches(trace: Trace, golden: GoldenResult, manifest: Manifest) -> int:
     """Samples where any kept neuron's spike or membrane differs between QAT and golden."""
     bad = np.zeros(len(golden.predictions), dtype=bool)
     for i, layer in enumerate(manifest.layers):

@@ -154,6 +154,11 @@ class RtlReport:
     build_dir: Path
     log_file: Path
 
+    @property
+    def counters_match_golden(self) -> bool:
+        """Cycles, synaptic operations and memory reads all equal the golden model's."""
+        return self.synops_match_golden and self.cycles_match_golden and self.mem_reads_match_golden
+
 
 def simulate(
     export_dir: Path,
