@@ -5,7 +5,7 @@ import pytest
 
 from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.manifest import ManifestError
-from sdsnn_hw.rtl import SIMULATORS, simulate
+from sdsnn_hw.rtl import SIMULATORS, ToolError, simulate
 from sdsnn_hw.stimulus import StimulusError
 from tests.known_answers import CASES, KnownAnswer
 from tests.networks import integer_layer, random_network, write_network
@@ -105,3 +105,17 @@ def test_a_stimulus_of_the_wrong_width_is_refused(tmp_path, rng) -> None:
     write_network(wrong, random_network(rng, (5, 3), 6, 10, 1.0), np.ones((1, 2, 5)))
     with pytest.raises(StimulusError, match="spikes have 5 inputs, the export expects 4"):
         simulate(tmp_path / "export", wrong / "stimulus.npz", tmp_path / "rtl", progress=False)
+
+
+def test_illegal_core_parameters_stop_the_simulation(tmp_path, rng, monkeypatch) -> None:
+    import sdsnn_hw.rtl as rtl
+
+    layers = random_network(rng, (4, 3), weight_bits=6, v_bits=10, density=1.0)
+    manifest, stimulus = write_network(tmp_path, layers, np.ones((1, 2, 4)))
+    v_th = manifest.layers[0].v_th
+    real_render = rtl.render_top
+    monkeypatch.setattr(rtl, "render_top", lambda m: real_render(m).replace(
+        f".V_TH({v_th})", ".V_TH(0)", 1))  # fmt: skip
+    with pytest.raises(ToolError, match="no report"):
+        simulate(tmp_path / "export", stimulus, tmp_path / "rtl", progress=False)
+    assert "V_TH must be in 1" in (tmp_path / "rtl" / "sim.log").read_text()

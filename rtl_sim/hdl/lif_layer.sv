@@ -56,7 +56,7 @@ module lif_layer #(
     if (LEAK_SHIFT < 0 || LEAK_SHIFT >= V_BITS) begin
       $fatal(1, "%m: LEAK_SHIFT must be in 0 .. V_BITS-1");
     end
-    if (2 ** INDEX_BITS < N_OUT || 2 ** PTR_BITS <= SYN_DEPTH - 1) begin
+    if (2 ** INDEX_BITS < N_OUT || 2 ** PTR_BITS <= SYN_DEPTH) begin
       $fatal(1, "%m: INDEX_BITS or PTR_BITS too narrow for N_OUT / SYN_DEPTH");
     end
   end
