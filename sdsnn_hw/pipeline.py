@@ -82,7 +82,7 @@ def run(
         f"train: {dataset.name}, {len(dataset.x_train)} samples, network {sizes}, "
         f"{net_config.weight_bits}-bit weights, T={net_config.time_steps}"
     )
-    train(dataset, model, config.training, config.structure, progress=progress)
+    trained = train(dataset, model, config.training, config.structure, progress=progress)
     stimulus = Stimulus(
         encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
     )
@@ -119,6 +119,7 @@ def run(
         "qat_golden_mismatches": qat_golden_mismatches,
         "pruning_rate": round(1 - synapses / dense_weights, 4),
         "nonzero_weights": synapses,
+        "structure": trained.structure.report(),
         "synaptic_ops_per_inference": float(golden.synaptic_ops.mean()),
         "mem_reads_per_inference": float(golden.mem_reads.mean()),
         "model_cycles_per_inference": float(golden.cycles.mean()),

@@ -66,6 +66,7 @@ class _LayerState:
         self.regen_streak = zeros.clone()
         self.pruned = torch.zeros(weight.shape[0], dtype=torch.bool)
         self.prune_rate = prune_rate
+        self.regrown = 0  # synapses regenerated so far
 
 
 def _follow_streak(
@@ -112,6 +113,21 @@ class StructureDevelopment:
         self.config = config
         self.states: list[_LayerState] | None = None
         self.step_count = 0
+
+    def report(self) -> dict[str, list]:
+        """Per layer: neurons pruned, synapses regenerated, final pruning rate p (%).
+
+        Layers whose neurons are never pruned report ``None`` as their rate.
+        """
+        states = self.states or []
+        return {
+            "pruned_neurons": [int(s.pruned.sum()) for s in states],
+            "regrown_synapses": [s.regrown for s in states],
+            "prune_rate_percent": [
+                round(s.prune_rate, 2) if prunable else None
+                for s, prunable in zip(states, self.prunable, strict=True)
+            ],
+        }
 
     @property
     def masks(self) -> list[torch.Tensor]:
@@ -180,6 +196,7 @@ class StructureDevelopment:
         regrow = s.regen_streak > cfg.regen_steps
         s.mask[regrow] = 1.0
         s.regen_streak[regrow] = 0.0
+        s.regrown += int(regrow.sum())
 
     def _prune_neurons(self, s: _LayerState) -> None:
         n_neurons = s.mask.shape[0]

@@ -57,6 +57,7 @@ def test_weakest_neurons_are_pruned_and_the_rate_grows() -> None:
     assert torch.all(dev.weights[0][state.pruned] == 0)
     assert torch.all(state.mask[state.pruned] == 0)
     assert state.prune_rate > CONFIG.prune_rate_init
+    assert dev.report()["pruned_neurons"] == [3]
 
 
 def test_a_pruned_synapse_that_keeps_growing_regenerates() -> None:
@@ -72,6 +73,7 @@ def test_a_pruned_synapse_that_keeps_growing_regenerates() -> None:
         dev.step()
     assert state.mask[row, 0] == 1
     assert state.mask[row, 1:].sum() == 0
+    assert dev.report()["regrown_synapses"] == [1]
 
 
 def test_output_layers_are_never_neuron_pruned() -> None:
