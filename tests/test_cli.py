@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -6,7 +7,8 @@ import pytest
 
 from sdsnn_hw.cli import EXIT_USAGE, main
 from tests.conftest import SDSNN
-from tests.networks import random_network, write_network
+from tests.known_answers import THRESHOLD_FLOOR_SATURATE
+from tests.networks import integer_layer, random_network, write_network
 
 
 def test_unknown_dataset_exits_2(capsys) -> None:
@@ -55,3 +57,18 @@ def test_console_script_is_installed() -> None:
     result = subprocess.run([SDSNN, "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "run" in result.stdout and "golden" in result.stdout
+
+
+def test_golden_and_rtl_commands_report_on_an_export(tmp_path, capsys) -> None:
+    case = THRESHOLD_FLOOR_SATURATE
+    write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
+    export, stimulus = str(tmp_path / "export"), str(tmp_path / "stimulus.npz")
+    assert main(["golden", export, stimulus]) == 0
+    golden = json.loads(capsys.readouterr().out)
+    assert golden["samples"] == 1
+    # fan-outs: input 0 -> 3 synapses, input 1 -> 2, input 2 -> 0; steps: 5 + 3 + 5 + 0
+    assert golden["synaptic_ops_per_inference"] == 13.0
+    assert main(["rtl", export, stimulus, "--work", str(tmp_path / "rtl")]) == 0
+    out = capsys.readouterr().out
+    rtl = json.loads(out[out.index("{") :])
+    assert rtl["rtl_mismatches"] == 0 and rtl["counters_match_golden"] is True
