@@ -184,11 +184,10 @@ def _command_rtl(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sdsnn_hw.pipeline import CheckpointError
     from sdsnn_hw.rtl import ToolError
 
     args = build_parser().parse_args(argv)
-    from sdsnn_hw.pipeline import CheckpointError
-
     commands = {
         "run": _command_run,
         "export": _command_export,

@@ -7,7 +7,7 @@ removed, then each layer is written in the sparse ``csr_fanout`` layout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -66,30 +66,26 @@ def remove_dead_neurons(layers: list[IntegerLayer]) -> list[IntegerLayer]:
     Exact for the network's outputs: with no input a neuron's membrane stays 0 below a
     threshold >= 1, and a neuron with no outgoing synapse reaches nothing.
     """
-    keep = [np.ones(layer.weights.shape[0], dtype=bool) for layer in layers]
+    # keep[0] are the network inputs (never removed), keep[i + 1] the neurons of layer i
+    keep = [np.ones(layers[0].weights.shape[1], dtype=bool)]
+    keep += [np.ones(layer.weights.shape[0], dtype=bool) for layer in layers]
     changed = True
     while changed:
         changed = False
         for i in range(len(layers) - 1):
-            inputs = keep[i - 1] if i > 0 else np.ones(layers[i].weights.shape[1], dtype=bool)
-            has_in = np.any(layers[i].weights[:, inputs] != 0, axis=1)
-            has_out = np.any(layers[i + 1].weights[keep[i + 1]] != 0, axis=0)
-            new = keep[i] & has_in & has_out
-            changed |= bool(np.any(new != keep[i]))
-            keep[i] = new
-    pruned = []
-    for i, layer in enumerate(layers):
-        inputs = keep[i - 1] if i > 0 else np.ones(layer.weights.shape[1], dtype=bool)
-        pruned.append(
-            IntegerLayer(
-                weights=layer.weights[keep[i]][:, inputs],
-                lif=layer.lif,
-                weight_bits=layer.weight_bits,
-                weight_scale=layer.weight_scale,
-                neuron_index=layer.neuron_index[keep[i]],
-            )
+            has_in = np.any(layers[i].weights[:, keep[i]] != 0, axis=1)
+            has_out = np.any(layers[i + 1].weights[keep[i + 2]] != 0, axis=0)
+            new = keep[i + 1] & has_in & has_out
+            changed |= bool(np.any(new != keep[i + 1]))
+            keep[i + 1] = new
+    return [
+        replace(
+            layer,
+            weights=layer.weights[keep[i + 1]][:, keep[i]],
+            neuron_index=layer.neuron_index[keep[i + 1]],
         )
-    return pruned
+        for i, layer in enumerate(layers)
+    ]
 
 
 def accumulator_bits(weights: np.ndarray, weight_bits: int) -> int:

@@ -11,6 +11,7 @@ rectangular surrogate, so what trains is what the hardware executes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import brevitas.nn as qnn
 import torch
@@ -119,7 +120,7 @@ class SpikingMLP(nn.Module):
                 weight_quant=Int8WeightPerTensorFloat,
                 weight_bit_width=config.weight_bits,
             )
-            for n_in, n_out in zip(config.sizes[:-1], config.sizes[1:], strict=True)
+            for n_in, n_out in pairwise(config.sizes)
         )
 
     def quantized(self, layer: qnn.QuantLinear) -> tuple[torch.Tensor, LifParams]:
