@@ -116,7 +116,11 @@ def _command_run(args: argparse.Namespace) -> int:
     summary = run(config, args.out, progress=not args.quiet)
     print_summary(summary)
     print(f"summary written to {args.out / 'summary.json'}")
-    failed = summary.get("rtl_mismatches", 0) or summary["qat_golden_mismatches"]
+    failed = (
+        summary["qat_golden_mismatches"]
+        or summary.get("rtl_mismatches", 0)
+        or not summary.get("rtl_counters_match_golden", True)
+    )
     return 1 if failed else 0
 
 
@@ -180,7 +184,7 @@ def _command_rtl(args: argparse.Namespace) -> int:
             indent=2,
         )
     )
-    return 1 if report.mismatched_samples else 0
+    return 1 if report.mismatched_samples or not report.counters_match_golden else 0
 
 
 def main(argv: list[str] | None = None) -> int:

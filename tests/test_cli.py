@@ -72,3 +72,19 @@ def test_golden_and_rtl_commands_report_on_an_export(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     rtl = json.loads(out[out.index("{") :])
     assert rtl["rtl_mismatches"] == 0 and rtl["counters_match_golden"] is True
+
+
+def test_rtl_command_fails_when_only_a_counter_disagrees(tmp_path, monkeypatch, capsys) -> None:
+    import sdsnn_hw.rtl as rtl
+
+    case = THRESHOLD_FLOOR_SATURATE
+    write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
+    real_render = rtl.render_top
+    monkeypatch.setattr(rtl, "render_top", lambda m: real_render(m).replace(
+        "cycles_o <= cycles_o + 32'd1", "cycles_o <= cycles_o + 32'd2"))  # fmt: skip
+    code = main(["rtl", str(tmp_path / "export"), str(tmp_path / "stimulus.npz"),
+                 "--work", str(tmp_path / "rtl")])  # fmt: skip
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("{") :])
+    assert report["rtl_mismatches"] == 0 and report["counters_match_golden"] is False
+    assert code == 1
