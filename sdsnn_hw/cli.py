@@ -1,32 +1,52 @@
-"""Command line: ``sdsnn run`` (the whole flow), ``sdsnn golden`` and ``sdsnn rtl``."""
+"""Command line: ``sdsnn run`` (the whole flow), ``sdsnn export``, ``golden`` and ``rtl``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import tempfile
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from sdsnn_hw.data import DATASETS, DataError
 from sdsnn_hw.manifest import ManifestError
 from sdsnn_hw.model import NetworkConfig
+from sdsnn_hw.outdir import OutputFolderError, check_output_folder
 from sdsnn_hw.rtl import SIMULATORS
 from sdsnn_hw.stimulus import StimulusError
 from sdsnn_hw.train import TrainConfig
 
+EXIT_DISAGREE = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_CODES = """exit codes:
+  0  success
+  1  the hardware simulation and the golden model disagree (or QAT and golden do)
+  2  bad input or missing tool: one line on stderr names the file and field
+  3  internal error (a bug in sdsnn-hw: the traceback is printed)"""
 
 
 class UsageError(Exception):
     """Bad input from the user: reported in one line, exit code 2."""
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_count = _int_at_least(0)
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -41,10 +61,25 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     defaults_net, defaults_train = NetworkConfig(), TrainConfig()
-    parser = argparse.ArgumentParser(prog="sdsnn", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sdsnn",
+        description=__doc__,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+    force_help = "replace an output folder sdsnn did not write (it is moved aside, not deleted)"
 
-    run = sub.add_parser("run", help="train, export, run golden and RTL, summarise")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    run = command("run", "train, export, run golden and RTL, summarise")
     run.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
     run.add_argument("--dataset", choices=DATASETS, default="digits")
     run.add_argument("--data-dir", type=Path, help="folder holding the data set files")
@@ -61,44 +96,48 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=defaults_train.seed)
     run.add_argument(
         "--rtl-samples",
-        type=int,
+        type=_count,
         default=0,
         help="simulate only the first N test samples in RTL (0 = all)",
     )
     run.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation stage")
     run.add_argument("--simulator", choices=SIMULATORS, default="verilator")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--force", action="store_true", help=force_help)
 
-    export = sub.add_parser("export", help="export a checkpoint written by `sdsnn run`")
+    export = command("export", "export a checkpoint written by `sdsnn run`")
     export.add_argument("checkpoint", type=Path, help="checkpoint.pt")
-    export.add_argument("out", type=Path, help="export folder to write (replaced)")
+    export.add_argument("out", type=Path, help="export folder (an earlier export is replaced)")
+    export.add_argument("--force", action="store_true", help=force_help)
 
-    golden = sub.add_parser("golden", help="run the golden model on an export")
+    golden = command("golden", "run the golden model on an export")
     golden.add_argument("export", type=Path, help="export folder (holds manifest.json)")
     golden.add_argument("stimulus", type=Path, help="stimulus .npz file")
 
-    rtl = sub.add_parser("rtl", help="simulate an export in RTL against golden")
+    rtl = command("rtl", "simulate an export in RTL against golden")
     rtl.add_argument("export", type=Path, help="export folder (holds manifest.json)")
     rtl.add_argument("stimulus", type=Path, help="stimulus .npz file")
     rtl.add_argument("--work", type=Path, default=Path("rtl_work"), help="log/report folder")
-    rtl.add_argument("--samples", type=int, default=0, help="first N samples only (0 = all)")
+    rtl.add_argument("--samples", type=_count, default=0, help="first N samples only (0 = all)")
     rtl.add_argument("--simulator", choices=SIMULATORS, default="verilator")
+    rtl.add_argument("--force", action="store_true", help=force_help)
     return parser
 
 
-def _check_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise UsageError(f"output folder {folder} is not writable: {exc.strerror}") from None
+def _check_output(folder: Path, kind: str, force: bool) -> None:
+    """Refuse, before any work, an output folder that could not be written or replaced."""
+    check_output_folder(folder, kind, force)
+    parent = folder.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"output folder {folder} is not writable: {parent} is not writable")
 
 
 def _command_run(args: argparse.Namespace) -> int:
     from sdsnn_hw.pipeline import RunConfig, run
 
-    _check_writable(args.out)
+    _check_output(args.out, "run", args.force)
     if not args.no_rtl:
         from sdsnn_hw.rtl import find_simulator
 
@@ -113,15 +152,16 @@ def _command_run(args: argparse.Namespace) -> int:
         rtl_samples=args.rtl_samples,
         simulator=args.simulator,
     )
-    summary = run(config, args.out, progress=not args.quiet)
+    summary = run(config, args.out, progress=not args.quiet, force=args.force)
     print_summary(summary)
     print(f"summary written to {args.out / 'summary.json'}")
     failed = (
         summary["qat_golden_mismatches"]
         or summary.get("rtl_mismatches", 0)
+        or summary.get("rtl_hang")
         or not summary.get("rtl_counters_match_golden", True)
     )
-    return 1 if failed else 0
+    return EXIT_DISAGREE if failed else 0
 
 
 def print_summary(summary: dict) -> None:
@@ -139,9 +179,9 @@ def _command_export(args: argparse.Namespace) -> int:
     from sdsnn_hw.export import export_model
     from sdsnn_hw.pipeline import load_checkpoint
 
+    _check_output(args.out, "export", args.force)
     model, classes = load_checkpoint(args.checkpoint)
-    _check_writable(args.out.parent)
-    manifest = export_model(args.out, model, classes)
+    manifest = export_model(args.out, model, classes, force=args.force)
     print(f"exported {len(manifest.layers)} layers to {args.out}")
     return 0
 
@@ -152,8 +192,9 @@ def _command_golden(args: argparse.Namespace) -> int:
     from sdsnn_hw.golden import GoldenNetwork, run_network
     from sdsnn_hw.stimulus import load_stimulus
 
-    stimulus = load_stimulus(args.stimulus)
-    result = run_network(GoldenNetwork.from_export(args.export), stimulus.spikes)
+    net = GoldenNetwork.from_export(args.export)
+    stimulus = load_stimulus(args.stimulus, net.inputs, net.time_steps, net.classes)
+    result = run_network(net, stimulus.spikes)
     print(
         json.dumps(
             {
@@ -170,13 +211,18 @@ def _command_golden(args: argparse.Namespace) -> int:
 def _command_rtl(args: argparse.Namespace) -> int:
     from sdsnn_hw.rtl import simulate
 
-    report = simulate(args.export, args.stimulus, args.work, args.samples, simulator=args.simulator)
+    _check_output(args.work, "rtl", args.force)
+    report = simulate(
+        args.export, args.stimulus, args.work, args.samples, simulator=args.simulator,
+        force=args.force,
+    )  # fmt: skip
     print(
         json.dumps(
             {
                 "samples": report.samples,
                 "rtl_mismatches": len(report.mismatched_samples),
                 "first_mismatch": report.first_mismatch,
+                "hang": report.hang,
                 "cycles_per_inference": sum(report.cycles) / report.samples,
                 "counters_match_golden": report.counters_match_golden,
                 "log": str(report.log_file),
@@ -184,7 +230,7 @@ def _command_rtl(args: argparse.Namespace) -> int:
             indent=2,
         )
     )
-    return 1 if report.mismatched_samples or not report.counters_match_golden else 0
+    return 0 if report.agrees else EXIT_DISAGREE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,9 +246,24 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         return commands[args.command](args)
-    except (UsageError, DataError, ManifestError, StimulusError, ToolError, CheckpointError) as exc:
+    except (
+        UsageError,
+        DataError,
+        ManifestError,
+        StimulusError,
+        ToolError,
+        CheckpointError,
+        OutputFolderError,
+    ) as exc:
         print(f"sdsnn: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # a file system refusal (permissions, full disk) is bad input too
+        print(f"sdsnn: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:
+        traceback.print_exc()
+        print("sdsnn: internal error (a bug in sdsnn-hw), please report it", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

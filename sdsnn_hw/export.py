@@ -14,11 +14,12 @@ import numpy as np
 import torch
 
 from sdsnn_hw import __version__
-from sdsnn_hw.fileio import atomic_directory, sha256_bytes
+from sdsnn_hw.fileio import sha256_bytes
 from sdsnn_hw.manifest import LayerSpec, Manifest, MemorySpec, write_manifest
 from sdsnn_hw.memfile import format_mem
 from sdsnn_hw.model import SpikingMLP
-from sdsnn_hw.neuron import LifParams, signed_bits_for
+from sdsnn_hw.neuron import LifParams, accumulator_bits
+from sdsnn_hw.outdir import output_folder
 from sdsnn_hw.sparse import encode_fanout
 
 
@@ -88,20 +89,21 @@ def remove_dead_neurons(layers: list[IntegerLayer]) -> list[IntegerLayer]:
     ]
 
 
-def accumulator_bits(weights: np.ndarray, weight_bits: int) -> int:
-    """Signed width that holds any one-step sum of a neuron's weights, and any one weight."""
-    positive = int(np.clip(weights, 0, None).sum(axis=1).max(initial=0))
-    negative = int(np.clip(weights, None, 0).sum(axis=1).min(initial=0))
-    return max(weight_bits, signed_bits_for(negative, positive))
-
-
 def write_export(
-    folder: Path, layers: list[IntegerLayer], classes: int, time_steps: int
+    folder: Path,
+    layers: list[IntegerLayer],
+    classes: int,
+    time_steps: int,
+    force: bool = False,
 ) -> Manifest:
-    """Write memory images and the manifest into ``folder`` (replaced atomically)."""
+    """Write memory images and the manifest into ``folder``.
+
+    The folder is replaced atomically, and only if it is an earlier export (see
+    :mod:`sdsnn_hw.outdir`); ``force`` moves any other folder aside.
+    """
     folder = Path(folder)
     specs = []
-    with atomic_directory(folder) as tmp:
+    with output_folder(folder, "export", force) as tmp:
         for i, layer in enumerate(layers):
             name = f"l{i}"
             layout = encode_fanout(layer.weights, layer.weight_bits)
@@ -147,7 +149,7 @@ def write_export(
     return manifest
 
 
-def export_model(folder: Path, model: SpikingMLP, classes: int) -> Manifest:
-    """Fold, prune and write a trained model."""
+def export_model(folder: Path, model: SpikingMLP, classes: int, force: bool = False) -> Manifest:
+    """Fold, prune and write a trained model (``force``: see :func:`write_export`)."""
     layers = remove_dead_neurons(integer_layers(model))
-    return write_export(folder, layers, classes, model.config.time_steps)
+    return write_export(folder, layers, classes, model.config.time_steps, force)

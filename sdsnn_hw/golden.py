@@ -12,8 +12,14 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from sdsnn_hw.manifest import LayerSpec, ManifestError, load_manifest, read_memory
-from sdsnn_hw.neuron import LifParams, lif_step
+from sdsnn_hw.manifest import (
+    MANIFEST_NAME,
+    LayerSpec,
+    ManifestError,
+    load_manifest,
+    read_memory,
+)
+from sdsnn_hw.neuron import LifParams, accumulator_bits, lif_step
 from sdsnn_hw.sparse import decode_fanout
 
 
@@ -37,15 +43,20 @@ class GoldenNetwork:
     time_steps: int
     classes: int
 
+    @property
+    def inputs(self) -> int:
+        """Input width of the first layer."""
+        return self.layers[0].weights.shape[1]
+
     @classmethod
     def from_export(cls, folder: Path) -> GoldenNetwork:
         """Load from an export folder, verifying every checksum."""
         manifest = load_manifest(folder)
-        layers = [_load_layer(Path(folder), spec) for spec in manifest.layers]
+        layers = [_load_layer(Path(folder), i, spec) for i, spec in enumerate(manifest.layers)]
         return cls(layers, manifest.time_steps, manifest.classes)
 
 
-def _load_layer(folder: Path, spec: LayerSpec) -> GoldenLayer:
+def _load_layer(folder: Path, index: int, spec: LayerSpec) -> GoldenLayer:
     ptr = read_memory(folder, spec.ptr)
     syn = read_memory(folder, spec.syn)
     try:
@@ -56,6 +67,13 @@ def _load_layer(folder: Path, spec: LayerSpec) -> GoldenLayer:
         raise ManifestError(
             f"{folder / spec.syn.file}: holds {np.count_nonzero(weights)} "
             f"non-zero synapses, manifest field 'nnz' says {spec.nnz}"
+        )
+    # The hardware's current is exact only at this width (contract section 3).
+    acc_bits = accumulator_bits(weights, spec.weight_bits)
+    if spec.acc_bits != acc_bits:
+        raise ManifestError(
+            f"{folder / MANIFEST_NAME}: field 'layers[{index}].acc_bits' must be {acc_bits} "
+            f"(derived from the weights in {spec.syn.file}), got {spec.acc_bits}"
         )
     return GoldenLayer(spec.name, weights, spec.lif)
 
@@ -70,7 +88,8 @@ class GoldenResult:
         counts: output spike counts (samples, classes).
         predictions: argmax of counts, ties to the lowest index.
         synaptic_ops: synapses read and accumulated per sample.
-        cycles: clock cycles the RTL core takes per sample (contract section 7).
+        step_cycles: clock cycles the RTL core takes per sample and time step (contract
+            section 7), (samples, time).
         mem_reads: pointer and synapse words the RTL core reads per sample.
     """
 
@@ -79,8 +98,13 @@ class GoldenResult:
     counts: np.ndarray
     predictions: np.ndarray
     synaptic_ops: np.ndarray
-    cycles: np.ndarray
+    step_cycles: np.ndarray
     mem_reads: np.ndarray
+
+    @property
+    def cycles(self) -> np.ndarray:
+        """Clock cycles per sample."""
+        return self.step_cycles.sum(axis=1)
 
 
 def run_network(net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = False) -> GoldenResult:
@@ -91,7 +115,7 @@ def run_network(net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = Fals
     membrane_log = [np.zeros((samples, steps, m.shape[1]), np.int64) for m in membranes]
     synaptic_ops = np.zeros(samples, np.int64)
     mem_reads = np.zeros(samples, np.int64)
-    cycles = np.zeros(samples, np.int64)
+    step_cycles = np.zeros((samples, steps), np.int64)
     for t in tqdm(range(steps), desc="golden", unit="step", disable=not progress):
         x = spikes_in[:, t]
         for i, layer in enumerate(net.layers):
@@ -103,12 +127,12 @@ def run_network(net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = Fals
             mem_reads += 2 * spiking + ops
             # start + one scan cycle per input + fetch and drain per spiking input + one
             # cycle per synapse + scan end + one update cycle per neuron
-            cycles += 2 + n_in + 2 * spiking + ops + n_out
+            step_cycles[:, t] += 2 + n_in + 2 * spiking + ops + n_out
             x, membranes[i] = lif_step(x @ layer.weights.T, membranes[i], layer.lif)
             spike_log[i][:, t] = x
             membrane_log[i][:, t] = membranes[i]
     counts = spike_log[-1].sum(axis=1, dtype=np.int64)
     predictions = np.argmax(counts, axis=1)
     return GoldenResult(
-        spike_log, membrane_log, counts, predictions, synaptic_ops, cycles, mem_reads
+        spike_log, membrane_log, counts, predictions, synaptic_ops, step_cycles, mem_reads
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes, sha256_file
 from sdsnn_hw.memfile import MemoryFileError, parse_mem
-from sdsnn_hw.neuron import LifParams
+from sdsnn_hw.neuron import LifParams, unsigned_bits_for
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "sdsnn-hw/manifest"
@@ -112,10 +112,13 @@ class _Reader:
             )
         return value
 
-    def positive(self, obj: dict[str, Any], key: str, where: str, low: int = 1) -> int:
+    def positive(
+        self, obj: dict[str, Any], key: str, where: str, low: int = 1, high: int | None = None
+    ) -> int:
         value = self.get(obj, key, int, where)
-        if value < low:
-            raise ManifestError(f"{self.path}: field '{where}{key}' must be >= {low}, got {value}")
+        if value < low or (high is not None and value > high):
+            wanted = f">= {low}" if high is None else f"in {low}..{high}"
+            raise ManifestError(f"{self.path}: field '{where}{key}' must be {wanted}, got {value}")
         return value
 
     def memory(self, obj: dict[str, Any], key: str, where: str) -> MemorySpec:
@@ -143,7 +146,7 @@ class _Reader:
             name=self.get(obj, "name", str, where),
             n_in=self.positive(obj, "n_in", where),
             n_out=self.positive(obj, "n_out", where),
-            weight_bits=self.positive(obj, "weight_bits", where, low=2),
+            weight_bits=self.positive(obj, "weight_bits", where, low=2, high=8),
             v_bits=self.positive(obj, "v_bits", where, low=2),
             acc_bits=self.positive(obj, "acc_bits", where, low=2),
             leak_shift=self.positive(obj, "leak_shift", where, low=0),
@@ -166,6 +169,7 @@ class _Reader:
                 f"{self.path}: field '{where}neuron_index' must list n_out "
                 f"= {spec.n_out} indices, got {len(spec.neuron_index)}"
             )
+        self.derived(spec, where)
         if spec.ptr.depth != spec.n_in + 1 or spec.ptr.width != spec.ptr_bits:
             raise ManifestError(
                 f"{self.path}: field '{where}ptr' must be n_in + 1 = "
@@ -179,6 +183,26 @@ class _Reader:
                 "of index_bits + weight_bits bits"
             )
         return spec
+
+    def derived(self, spec: LayerSpec, where: str) -> None:
+        """Fields the exporter derives from the shapes must equal what they derive to."""
+        for key, expected in (
+            ("index_bits", unsigned_bits_for(spec.n_out - 1)),
+            ("ptr_bits", unsigned_bits_for(spec.nnz)),
+        ):
+            found = getattr(spec, key)
+            if found != expected:
+                raise ManifestError(
+                    f"{self.path}: field '{where}{key}' must be {expected} "
+                    f"(derived from the layer), got {found}"
+                )
+        if spec.nnz > spec.n_in * spec.n_out:
+            raise ManifestError(
+                f"{self.path}: field '{where}nnz' must be at most n_in * n_out = "
+                f"{spec.n_in * spec.n_out}, got {spec.nnz}"
+            )
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in spec.neuron_index):
+            raise ManifestError(f"{self.path}: field '{where}neuron_index' must list integers")
 
 
 def load_manifest(folder: Path) -> Manifest:

@@ -20,6 +20,9 @@ from torch import nn
 
 from sdsnn_hw.neuron import LifParams
 
+# Integers of magnitude up to 2**24 are exact in float32 (24-bit significand).
+FLOAT32_EXACT_BITS = 24
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -48,6 +51,23 @@ class NetworkConfig:
             raise ValueError(f"weight_bits must be in 2..8, got {self.weight_bits}")
         if self.time_steps < 1:
             raise ValueError(f"time_steps must be >= 1, got {self.time_steps}")
+        if not 2 <= self.v_bits <= FLOAT32_EXACT_BITS:
+            raise ValueError(
+                f"v_bits must be in 2..{FLOAT32_EXACT_BITS} (training runs membranes in "
+                f"float32, exact only below 2**{FLOAT32_EXACT_BITS}), got {self.v_bits}"
+            )
+        if not 0 <= self.leak_shift < self.v_bits:
+            raise ValueError(f"leak_shift must be in 0..{self.v_bits - 1}, got {self.leak_shift}")
+        if not self.v_th > 0:
+            raise ValueError(f"v_th must be > 0, got {self.v_th}")
+        # The largest pre-saturation value, |u >>> k| + |I|, must stay exact in float32.
+        widest = max(self.sizes[:-1]) * ((1 << (self.weight_bits - 1)) - 1)
+        if widest + (1 << (self.v_bits - 1)) > 1 << FLOAT32_EXACT_BITS:
+            raise ValueError(
+                f"a fan-in of {max(self.sizes[:-1])} at {self.weight_bits}-bit weights with "
+                f"{self.v_bits}-bit membranes exceeds 2**{FLOAT32_EXACT_BITS}, "
+                "where float32 training stops being exact"
+            )
 
 
 class _FloorShift(torch.autograd.Function):

@@ -69,6 +69,19 @@ def lif_step(
     return spikes.astype(np.uint8), np.where(spikes, 0, v)
 
 
+def accumulator_bits(weights: np.ndarray, weight_bits: int) -> int:
+    """``ACC_BITS`` of a layer (contract section 3): the smallest signed width that holds
+    every neuron's sum of positive weights, its sum of negative weights, and one weight.
+
+    Args:
+        weights: integer weights (n_out, n_in).
+        weight_bits: the layer's ``W_BITS``.
+    """
+    positive = int(np.clip(weights, 0, None).sum(axis=1).max(initial=0))
+    negative = int(np.clip(weights, None, 0).sum(axis=1).min(initial=0))
+    return max(weight_bits, signed_bits_for(negative, positive))
+
+
 def signed_bits_for(low: int, high: int) -> int:
     """Smallest two's complement width that holds every integer in [low, high]."""
     bits = 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
@@ -20,6 +21,7 @@ from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
 from sdsnn_hw.golden import GoldenNetwork, GoldenResult, run_network
 from sdsnn_hw.manifest import Manifest
 from sdsnn_hw.model import NetworkConfig, SpikingMLP, Trace
+from sdsnn_hw.outdir import output_folder
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
 from sdsnn_hw.structure import StructureConfig
 from sdsnn_hw.train import TrainConfig, evaluate, train
@@ -59,11 +61,26 @@ class RunConfig:
 
 
 def run(
-    config: RunConfig, out: Path, progress: bool = True, log: Callable[[str], None] = print
+    config: RunConfig,
+    out: Path,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Run every stage into ``out`` and return the summary (also ``out/summary.json``)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Run every stage and return the summary (also ``out/summary.json``).
+
+    ``out`` appears complete when the run ends, or not at all: the run works in a hidden
+    sibling folder that then replaces ``out`` (see :mod:`sdsnn_hw.outdir`; ``force``
+    moves a folder of foreign files aside).
+    """
+    with output_folder(out, "run", force, log) as work:
+        return _run_stages(config, work, Path(out), progress, log)
+
+
+def _run_stages(
+    config: RunConfig, work: Path, out: Path, progress: bool, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """The stages of :func:`run`, writing into ``work``; messages name ``out``."""
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -87,16 +104,16 @@ def run(
         encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
     )
     qat_predictions, qat_trace = evaluate(model, stimulus.spikes)
-    _save_checkpoint(out / "checkpoint.pt", model, config, dataset.n_classes)
+    _save_checkpoint(work / "checkpoint.pt", model, config, dataset.n_classes)
     lap("train")
 
-    export_dir = out / "export"
+    export_dir = work / "export"
     manifest = export_model(export_dir, model, dataset.n_classes)
-    stimulus_path = out / "stimulus" / "test.npz"
+    stimulus_path = work / "stimulus" / "test.npz"
     save_stimulus(stimulus_path, stimulus)
     synapses = sum(layer.nnz for layer in manifest.layers)
     log(
-        f"export: {export_dir}: neurons {[layer.n_out for layer in manifest.layers]}, "
+        f"export: {out / 'export'}: neurons {[layer.n_out for layer in manifest.layers]}, "
         f"{synapses} synapses"
     )
     lap("export")
@@ -128,7 +145,7 @@ def run(
         from sdsnn_hw.rtl import simulate
 
         report = simulate(
-            export_dir, stimulus_path, out / "rtl", config.rtl_samples, progress, log,
+            export_dir, stimulus_path, work / "rtl", config.rtl_samples, progress, log,
             config.simulator,
         )  # fmt: skip
         labels = stimulus.labels[: report.samples]
@@ -138,6 +155,7 @@ def run(
                 "rtl_samples": report.samples,
                 "accuracy_rtl": _accuracy(np.asarray(report.predictions), labels),
                 "rtl_mismatches": len(report.mismatched_samples),
+                "rtl_hang": report.hang,
                 "rtl_predictions_match_golden": report.predictions
                 == golden.predictions[: report.samples].tolist(),
                 "rtl_cycles_per_inference": float(np.mean(report.cycles)),
@@ -147,7 +165,7 @@ def run(
         )
         lap("rtl")
     summary["seconds"] = seconds
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(work / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 
@@ -166,18 +184,42 @@ def _save_checkpoint(path: Path, model: SpikingMLP, config: RunConfig, classes: 
 
 
 def load_checkpoint(path: Path) -> tuple[SpikingMLP, int]:
-    """Rebuild the trained model and its class count from ``checkpoint.pt``."""
+    """Rebuild the trained model and its class count from ``checkpoint.pt``.
+
+    Raises:
+        CheckpointError: in one line naming the file, if it is missing, not a PyTorch
+            file, or not a checkpoint of this tool.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(
+            f"{path}: not a PyTorch weights file (torch.save writes a zip archive, this is not one)"
+        )
     try:
-        saved = torch.load(path, weights_only=True)
+        saved = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # torch raises many kinds for a file that is not a checkpoint
+        raise CheckpointError(f"{path}: not a PyTorch weights file ({_first_line(exc)})") from None
+    try:
         network = NetworkConfig(**{**saved["network"], "sizes": tuple(saved["network"]["sizes"])})
+        classes = saved["classes"]
+        if not isinstance(classes, int) or classes != network.sizes[-1]:
+            raise ValueError(f"field 'classes' must equal the output size {network.sizes[-1]}")
+        for i, shape in enumerate(pairwise(network.sizes)):
+            found = tuple(saved["model"][f"layers.{i}.weight"].shape)
+            if found != shape[::-1]:
+                raise ValueError(f"field 'model.layers.{i}.weight' has shape {found}")
         model = SpikingMLP(network)
         model.load_state_dict(saved["model"])
-    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not an sdsnn-hw checkpoint ({exc})") from None
-    return model.eval(), int(saved["classes"])
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise CheckpointError(f"{path}: not an sdsnn-hw checkpoint ({_first_line(exc)})") from None
+    return model.eval(), classes
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def _accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:

@@ -18,8 +18,9 @@ from rtl_sim import HDL_DIR
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes
 from sdsnn_hw.golden import GoldenNetwork
 from sdsnn_hw.manifest import Manifest, load_manifest
+from sdsnn_hw.outdir import check_output_folder, output_folder
 from sdsnn_hw.rtl_top import TOP_MODULE, render_top
-from sdsnn_hw.stimulus import StimulusError, load_stimulus
+from sdsnn_hw.stimulus import load_stimulus
 
 TESTBENCH = "rtl_sim.tb_network"
 BUILD_STAMP = "build.ok"
@@ -151,8 +152,14 @@ class RtlReport:
     synops_match_golden: bool
     cycles_match_golden: bool
     mem_reads_match_golden: bool
+    hang: str | None
     build_dir: Path
     log_file: Path
+
+    @property
+    def agrees(self) -> bool:
+        """No hang, no differing spike or membrane, and every counter as the golden model's."""
+        return self.hang is None and not self.mismatched_samples and self.counters_match_golden
 
     @property
     def counters_match_golden(self) -> bool:
@@ -168,37 +175,62 @@ def simulate(
     progress: bool = True,
     log: Callable[[str], None] = print,
     simulator: str = "verilator",
+    force: bool = False,
+    testcase: str = "network_matches_golden",
 ) -> RtlReport:
     """Run the exported network on the stimulus in ``simulator`` and compare with golden.
 
     Args:
         export_dir: folder with manifest.json and memory files.
         stimulus: stimulus file (see :mod:`sdsnn_hw.stimulus`).
-        work_dir: where the simulation log and report go.
+        work_dir: where the simulation log and report go (an output folder, see
+            :mod:`sdsnn_hw.outdir`; ``force`` moves a foreign one aside).
         samples: simulate only the first ``samples`` (0 = all).
         progress: show a progress bar.
         log: where one-line status messages go.
         simulator: ``verilator`` or ``icarus``.
-    """
-    from cocotb_tools.runner import get_runner
+        testcase: the testbench's cocotb test to run.
 
+    Raises:
+        ManifestError, StimulusError: the inputs are corrupted or do not fit together.
+        OutputFolderError: ``work_dir`` holds files this tool did not write.
+        ToolError: the simulator is missing, or failed before it wrote a report.
+    """
     export_dir, stimulus, work_dir = Path(export_dir), Path(stimulus), Path(work_dir)
+    if samples < 0:
+        raise ValueError(f"samples must be >= 0, got {samples}")
     manifest = load_manifest(export_dir)
     GoldenNetwork.from_export(export_dir)  # refuse corrupted ROMs before $readmemh sees them
-    spikes = load_stimulus(stimulus).spikes
-    if spikes.shape[2] != manifest.inputs:
-        raise StimulusError(
-            f"{stimulus}: spikes have {spikes.shape[2]} inputs, the export expects "
-            f"{manifest.inputs}"
-        )
+    spikes = load_stimulus(stimulus, manifest.inputs, manifest.time_steps, manifest.classes).spikes
+    check_output_folder(work_dir, "rtl", force)
     build_dir = build(manifest, simulator, log=log)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    total = min(samples, len(spikes)) if samples else len(spikes)
+    with output_folder(work_dir, "rtl", force, log) as tmp:
+        raw, failure = _run_testbench(
+            export_dir, stimulus, tmp, build_dir, samples, total, simulator, testcase, progress
+        )
+    log_file = work_dir / "sim.log"
+    if raw is None:
+        raise ToolError(f"RTL simulation produced no report, see {log_file}{failure}")
+    return RtlReport(**raw, build_dir=build_dir, log_file=log_file)
+
+
+def _run_testbench(
+    export_dir: Path,
+    stimulus: Path,
+    work_dir: Path,
+    build_dir: Path,
+    samples: int,
+    total: int,
+    simulator: str,
+    testcase: str,
+    progress: bool,
+) -> tuple[dict | None, str]:
+    """Run the cocotb test in ``work_dir``; the testbench's report, or None and why."""
+    from cocotb_tools.runner import get_runner
+
     report_path = work_dir / "rtl_report.json"
     progress_path = work_dir / "progress.txt"
-    log_file = work_dir / "sim.log"
-    for stale in (report_path, progress_path):
-        stale.unlink(missing_ok=True)
-    total = min(samples, len(spikes)) if samples else len(spikes)
     env = {
         "SDSNN_EXPORT_DIR": str(export_dir.resolve()),
         "SDSNN_STIMULUS": str(stimulus.resolve()),
@@ -215,12 +247,13 @@ def simulate(
                 test_module=TESTBENCH,
                 hdl_toplevel=TOP_MODULE,
                 hdl_toplevel_lang="verilog",
+                testcase=testcase,
                 build_dir=build_dir,
                 test_dir=work_dir,
                 plusargs=[f"+SDSNN_MEM_DIR={export_dir.resolve()}"],
                 extra_env=env,
                 results_xml=str((work_dir / "results.xml").resolve()),
-                log_file=log_file,
+                log_file=work_dir / "sim.log",
             )
         except BaseException as exc:  # reported after the progress loop
             failure.append(exc)
@@ -233,8 +266,7 @@ def simulate(
             if progress_path.is_file():
                 done = int(progress_path.read_text() or 0)
                 bar.update(done - bar.n)
+    progress_path.unlink(missing_ok=True)
     if not report_path.is_file():
-        reason = f": {failure[0]}" if failure else ""
-        raise ToolError(f"RTL simulation produced no report, see {log_file}{reason}")
-    raw = json.loads(report_path.read_text())
-    return RtlReport(**raw, build_dir=build_dir, log_file=log_file)
+        return None, f": {failure[0]}" if failure else ""
+    return json.loads(report_path.read_text()), ""

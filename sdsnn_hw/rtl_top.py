@@ -40,6 +40,7 @@ def _layer_instance(index: int, layer: LayerSpec, spike_lo: int, mem_lo: int) ->
       .first_step_i(first_step),
       .spikes_i({previous_spikes}),
       .done_o(layer_done[{index}]),
+      .busy_o(layers_busy_o[{index}]),
       .spikes_o(layer_spikes[{spike_lo + layer.n_out - 1}:{spike_lo}]),
       .membranes_o(membranes_o[{mem_lo + layer.n_out * layer.v_bits - 1}:{mem_lo}]),
       .synops_o(layer_synops[{index}]),
@@ -74,6 +75,7 @@ module {TOP_MODULE} (
     input  wire                            first_step_i,  // with start_i: new sample
     input  wire  [{manifest.inputs - 1}:0]                    spikes_i,
     output wire                            done_o,        // pulse: outputs valid
+    output wire  [{n_layers - 1}:0]                    layers_busy_o, // layer k works on a step
     output wire  [{total_spikes - 1}:0]                   spikes_o,      // layer 0 in the low bits
     output wire  [{total_membrane_bits - 1}:0]                  membranes_o,
     output logic [31:0]                    cycles_o,      // cycles spent on steps

@@ -80,6 +80,8 @@ def decode_fanout(
         raise ValueError(f"a synapse names a neuron outside 0..{n_out - 1}")
     raw = words & ((1 << weight_bits) - 1)
     values = np.where(raw >= (1 << (weight_bits - 1)), raw - (1 << weight_bits), raw)
+    if np.any(values == -(1 << (weight_bits - 1))):
+        raise ValueError(f"a weight is the unused code -2**{weight_bits - 1} (narrow range)")
     inputs = np.repeat(np.arange(n_in), np.diff(ptr))
     same_input = inputs[1:] == inputs[:-1]
     if np.any(same_input & (posts[1:] <= posts[:-1])):

@@ -88,3 +88,66 @@ def test_rtl_command_fails_when_only_a_counter_disagrees(tmp_path, monkeypatch, 
     report = json.loads(out[out.index("{") :])
     assert report["rtl_mismatches"] == 0 and report["counters_match_golden"] is False
     assert code == 1
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("sdsnn: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_a_checkpoint_that_is_not_a_weights_file_exits_2(tmp_path, capsys) -> None:
+    bogus = tmp_path / "notes.pt"
+    bogus.write_text("not a checkpoint")
+    assert main(["export", str(bogus), str(tmp_path / "e")]) == EXIT_USAGE
+    assert f"{bogus}: not a PyTorch weights file" in _one_line_error(capsys)
+    assert not (tmp_path / "e").exists()
+
+
+def test_a_pickle_that_is_not_a_checkpoint_exits_2(tmp_path, capsys) -> None:
+    import torch
+
+    path = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, path)
+    assert main(["export", str(path), str(tmp_path / "e")]) == EXIT_USAGE
+    assert f"{path}: not an sdsnn-hw checkpoint" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("command", ["golden", "rtl"])
+def test_a_stimulus_of_the_wrong_width_exits_2(tmp_path, rng, capsys, command) -> None:
+    write_network(tmp_path / "a", random_network(rng, (4, 3), 6, 10, 1.0), np.ones((1, 2, 4)))
+    write_network(tmp_path / "b", random_network(rng, (5, 3), 6, 10, 1.0), np.ones((1, 2, 5)))
+    args = [command, str(tmp_path / "a" / "export"), str(tmp_path / "b" / "stimulus.npz")]
+    if command == "rtl":
+        args += ["--work", str(tmp_path / "rtl")]
+    assert main(args) == EXIT_USAGE
+    err = _one_line_error(capsys)
+    assert "stimulus.npz: field 'shape' gives 5 inputs, the export's 'inputs' is 4" in err
+
+
+@pytest.mark.parametrize("command", ["golden", "rtl"])
+def test_a_stimulus_of_the_wrong_length_exits_2(tmp_path, rng, capsys, command) -> None:
+    layers = random_network(rng, (4, 3), 6, 10, 1.0)
+    write_network(tmp_path, layers, np.ones((1, 5, 4)), time_steps=4)
+    args = [command, str(tmp_path / "export"), str(tmp_path / "stimulus.npz")]
+    assert main([*args, "--work", str(tmp_path / "w")] if command == "rtl" else args) == 2
+    assert "gives 5 time steps, the export's 'time_steps' is 4" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    "args", [["run", "--rtl-samples", "-1"], ["rtl", "e", "s.npz", "--samples", "-3"]]
+)
+def test_negative_sample_counts_are_refused(capsys, args) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == EXIT_USAGE
+    assert "expected an integer >= 0" in capsys.readouterr().err
+
+
+def test_help_documents_the_exit_codes() -> None:
+    for command in ([], ["run"], ["export"], ["golden"], ["rtl"]):
+        result = subprocess.run([SDSNN, *command, "--help"], capture_output=True, text=True)
+        assert result.returncode == 0
+        assert "1  the hardware simulation and the golden model disagree" in result.stdout
+        assert "2  bad input or missing tool" in result.stdout

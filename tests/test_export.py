@@ -2,15 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from sdsnn_hw.export import (
-    accumulator_bits,
-    export_model,
-    integer_layers,
-    remove_dead_neurons,
-)
+from sdsnn_hw.export import export_model, integer_layers, remove_dead_neurons
 from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.model import NetworkConfig, SpikingMLP
-from sdsnn_hw.neuron import LifParams
+from sdsnn_hw.neuron import LifParams, accumulator_bits
 from tests.networks import integer_layer, random_network, write_network
 
 

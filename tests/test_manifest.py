@@ -75,3 +75,25 @@ def test_a_missing_rom_is_named(export) -> None:
 def test_a_missing_manifest_is_reported(tmp_path) -> None:
     with pytest.raises(ManifestError, match="manifest not found"):
         load_manifest(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("acc_bits", 2, r"'layers\[0\]\.acc_bits' must be \d+ \(derived from the weights"),
+        ("index_bits", 7, r"'layers\[0\]\.index_bits' must be 3 \(derived"),
+        ("ptr_bits", 9, r"'layers\[0\]\.ptr_bits' must be \d+ \(derived"),
+        ("weight_bits", 9, r"'layers\[0\]\.weight_bits' must be in 2\.\.8"),
+        ("nnz", 31, r"'layers\[0\]\.nnz' must be at most n_in \* n_out = 30"),
+    ],
+)
+def test_a_resealed_derived_field_is_recomputed_and_refused(export, field, value, message):
+    _edit_manifest(export, lambda raw: raw["layers"][0].update({field: value}))
+    with pytest.raises(ManifestError, match=message):
+        GoldenNetwork.from_export(export)
+
+
+def test_a_resealed_depth_is_refused(export) -> None:
+    _edit_manifest(export, lambda raw: raw["layers"][1]["ptr"].update(depth=99))
+    with pytest.raises(ManifestError, match=r"'layers\[1\]\.ptr' must be n_in \+ 1 = 6 words"):
+        load_manifest(export)

@@ -64,3 +64,16 @@ def test_trace_records_every_layer_and_step() -> None:
 def test_prediction_ties_go_to_the_lowest_class() -> None:
     counts = torch.tensor([[3.0, 5.0, 5.0], [0.0, 0.0, 0.0]])
     assert predict(counts).tolist() == [1, 0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"v_bits": 25}, r"v_bits must be in 2\.\.24 \(training runs membranes in float32"),
+        ({"sizes": (140_000, 10), "weight_bits": 8}, "float32 training stops being exact"),
+        ({"leak_shift": 16}, r"leak_shift must be in 0\.\.15"),
+    ],
+)
+def test_configurations_training_cannot_run_exactly_are_refused(changes, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        NetworkConfig(**changes)

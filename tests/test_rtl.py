@@ -7,6 +7,7 @@ from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.manifest import ManifestError
 from sdsnn_hw.rtl import SIMULATORS, ToolError, simulate
 from sdsnn_hw.stimulus import StimulusError
+from tests.conftest import require_simulator
 from tests.known_answers import CASES, KnownAnswer
 from tests.networks import integer_layer, random_network, write_network
 
@@ -14,6 +15,7 @@ from tests.networks import integer_layer, random_network, write_network
 @pytest.mark.parametrize("simulator", SIMULATORS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_rtl_reproduces_known_answers(tmp_path, case: KnownAnswer, simulator: str) -> None:
+    require_simulator(simulator)
     write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
     report = simulate(
         tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False,
@@ -49,6 +51,7 @@ RANDOM_NETWORKS = [
 def test_random_networks_match_golden_spike_for_spike(
     tmp_path, rng, simulator, sizes, weight_bits, v_bits, density, samples, steps
 ) -> None:
+    require_simulator(simulator)
     layers = random_network(rng, sizes, weight_bits, v_bits, density)
     inputs = (rng.random((samples, steps, sizes[0])) < 0.4).astype(np.uint8)
     write_network(tmp_path, layers, inputs)
@@ -103,8 +106,68 @@ def test_a_stimulus_of_the_wrong_width_is_refused(tmp_path, rng) -> None:
     write_network(tmp_path, layers, np.ones((1, 2, 4)))
     wrong = tmp_path / "wrong"
     write_network(wrong, random_network(rng, (5, 3), 6, 10, 1.0), np.ones((1, 2, 5)))
-    with pytest.raises(StimulusError, match="spikes have 5 inputs, the export expects 4"):
+    with pytest.raises(StimulusError, match=r"stimulus\.npz: field 'shape' gives 5 inputs, "):
         simulate(tmp_path / "export", wrong / "stimulus.npz", tmp_path / "rtl", progress=False)
+    assert not (tmp_path / "rtl").exists()
+
+
+def test_a_stimulus_of_the_wrong_length_is_refused(tmp_path, rng) -> None:
+    layers = random_network(rng, (4, 3), weight_bits=6, v_bits=10, density=1.0)
+    write_network(tmp_path, layers, np.ones((1, 2, 4)), time_steps=3)
+    with pytest.raises(StimulusError, match="gives 2 time steps, the export's 'time_steps' is 3"):
+        simulate(tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False)
+
+
+def _patched_core(tmp_path, monkeypatch, old: str, new: str) -> None:
+    """Build from a copy of the core with ``old`` replaced by ``new``: a hardware bug."""
+    import sdsnn_hw.rtl as rtl
+
+    source = next(p for p in rtl.hdl_sources() if p.name == "lif_layer.sv")
+    text = source.read_text()
+    assert old in text
+    patched = tmp_path / "hdl" / source.name
+    patched.parent.mkdir()
+    patched.write_text(text.replace(old, new))
+    monkeypatch.setattr(rtl, "hdl_sources", lambda: [patched])
+
+
+def test_a_core_that_never_finishes_fails_with_sample_layer_and_step(
+    tmp_path, rng, monkeypatch
+) -> None:
+    """The testbench waits for done_o at most twice the cycle model's prediction."""
+    layers = random_network(rng, (5, 4, 3), weight_bits=6, v_bits=10, density=1.0)
+    _, stimulus = write_network(tmp_path, layers, np.ones((2, 3, 5), np.uint8))
+    # the update pass never reaches its last neuron: every layer stays busy for ever
+    _patched_core(tmp_path, monkeypatch, "if (i_q == IW'(N_OUT - 1)) begin", "if (1'b0) begin")
+    report = simulate(tmp_path / "export", stimulus, tmp_path / "rtl", progress=False)
+    assert not report.agrees
+    assert report.hang is not None
+    assert report.hang.startswith("sample 0, step 0, layer 0: no done_o within")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_a_reset_inside_a_step_leaves_no_state_behind(tmp_path, case: KnownAnswer) -> None:
+    inputs = np.stack([case.inputs, case.inputs])
+    write_network(tmp_path, [integer_layer(case.weights, case.lif)], inputs)
+    report = simulate(
+        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False,
+        testcase="reset_in_a_step_clears_all_state",
+    )  # fmt: skip
+    assert report.agrees, report.first_mismatch
+    assert report.samples == 2
+
+
+def test_reset_that_keeps_accumulators_is_caught(tmp_path, monkeypatch) -> None:
+    """The reset test fails on a core whose reset leaves partial sums behind."""
+    case = CASES[0]
+    write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
+    _patched_core(tmp_path, monkeypatch, "acc_q[n] <= '0;", "")
+    report = simulate(
+        tmp_path / "export", tmp_path / "stimulus.npz", tmp_path / "rtl", progress=False,
+        testcase="reset_in_a_step_clears_all_state",
+    )  # fmt: skip
+    assert report.mismatched_samples == [0]
+    assert report.first_mismatch["rtl_membranes"] != report.first_mismatch["golden_membranes"]
 
 
 def test_illegal_core_parameters_stop_the_simulation(tmp_path, rng, monkeypatch) -> None:

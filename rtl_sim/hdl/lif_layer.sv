@@ -30,6 +30,7 @@ module lif_layer #(
     input  wire                       first_step_i,  // with start_i: membranes start at 0
     input  wire  [N_IN-1:0]           spikes_i,
     output logic                      done_o,        // one-cycle pulse: outputs valid
+    output logic                      busy_o,        // a step is in progress
     output logic [N_OUT-1:0]          spikes_o,
     output logic [N_OUT*V_BITS-1:0]   membranes_o,   // neuron i at [i*V_BITS +: V_BITS]
     output logic [31:0]               synops_o,      // synapses accumulated since reset
@@ -227,21 +228,22 @@ module lif_layer #(
     end
   end
 
-  // Neuron state arrays: written one entry per cycle, so they map to RAM later.
-  always_ff @(posedge clk_i) begin
-    if (syn_valid_q) begin
-      acc_q[syn_post] <= acc_q[syn_post] + ACC_BITS'(syn_weight);
-    end
-    if (state_q == S_UPDATE) begin
-      acc_q[i_q] <= '0;
-      u_q[i_q] <= fire ? '0 : v_sat;
-    end
-  end
-
-  initial begin : clear_state
-    for (int n = 0; n < N_OUT; n++) begin
-      acc_q[n] = '0;
-      u_q[n] = '0;
+  // Neuron state arrays, written one entry per cycle. Reset clears them too: a reset in
+  // the middle of a step must not leave partial sums for the next sample.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int n = 0; n < N_OUT; n++) begin
+        acc_q[n] <= '0;
+        u_q[n] <= '0;
+      end
+    end else begin
+      if (syn_valid_q) begin
+        acc_q[syn_post] <= acc_q[syn_post] + ACC_BITS'(syn_weight);
+      end
+      if (state_q == S_UPDATE) begin
+        acc_q[i_q] <= '0;
+        u_q[i_q] <= fire ? '0 : v_sat;
+      end
     end
   end
 
@@ -250,6 +252,7 @@ module lif_layer #(
   end
 
   assign done_o = done_q;
+  assign busy_o = state_q != S_IDLE;
   assign spikes_o = spikes_q;
   assign synops_o = synops_q;
   assign mem_reads_o = reads_q;
