@@ -11,11 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sdsnn_hw.data import DATASETS, DataError
+from sdsnn_hw.layouts import AUTO, DEFAULT_LANES, LANE_CHOICES, LAYOUTS
 from sdsnn_hw.manifest import ManifestError
 from sdsnn_hw.model import NetworkConfig
 from sdsnn_hw.outdir import OutputFolderError, check_output_folder
 from sdsnn_hw.rtl import SIMULATORS
 from sdsnn_hw.stimulus import StimulusError
+from sdsnn_hw.synth import TARGETS, SynthError
 from sdsnn_hw.train import TrainConfig
 
 EXIT_DISAGREE = 1
@@ -103,11 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation stage")
     run.add_argument("--simulator", choices=SIMULATORS, default="verilator")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_hardware_options(run)
     run.add_argument("--force", action="store_true", help=force_help)
 
     export = command("export", "export a checkpoint written by `sdsnn run`")
     export.add_argument("checkpoint", type=Path, help="checkpoint.pt")
     export.add_argument("out", type=Path, help="export folder (an earlier export is replaced)")
+    add_hardware_options(export)
     export.add_argument("--force", action="store_true", help=force_help)
 
     golden = command("golden", "run the golden model on an export")
@@ -121,7 +125,47 @@ def build_parser() -> argparse.ArgumentParser:
     rtl.add_argument("--samples", type=_count, default=0, help="first N samples only (0 = all)")
     rtl.add_argument("--simulator", choices=SIMULATORS, default="verilator")
     rtl.add_argument("--force", action="store_true", help=force_help)
+
+    synth = command(
+        "synth", "synthesize an export's network top (Yosys; nextpnr place and route on ECP5)"
+    )
+    synth.add_argument("export", type=Path, help="export folder (holds manifest.json)")
+    synth.add_argument("--out", type=Path, required=True, help="synthesis folder to write")
+    synth.add_argument("--target", choices=TARGETS, default="ecp5")
+    synth.add_argument(
+        "--lanes", type=int, choices=LANE_CHOICES, help="lay the weights out for P lanes first"
+    )
+    synth.add_argument("--freq", type=float, default=100.0, help="clock target in MHz")
+    synth.add_argument(
+        "--stimulus",
+        type=Path,
+        help="inputs whose cycles give latency_us (default: ../stimulus/test.npz of a run)",
+    )
+    synth.add_argument("--force", action="store_true", help=force_help)
+
+    fuzz = command("fuzz", "random networks through the RTL against the golden model")
+    fuzz.add_argument("--cases", type=_positive_int, default=200)
+    fuzz.add_argument("--seed", type=_count, default=0, help="first case seed")
+    fuzz.add_argument("--simulator", choices=SIMULATORS, default="verilator")
+    fuzz.add_argument("--jobs", type=_positive_int, default=2, help="cases simulated at once")
+    fuzz.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def add_hardware_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lanes",
+        type=int,
+        choices=LANE_CHOICES,
+        default=DEFAULT_LANES,
+        help="synapse lanes P of the core the memories are laid out for",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=(AUTO, *LAYOUTS),
+        default=AUTO,
+        help="weight memory layout of every layer (auto: the smallest per layer)",
+    )
 
 
 def _check_output(folder: Path, kind: str, force: bool) -> None:
@@ -151,6 +195,8 @@ def _command_run(args: argparse.Namespace) -> int:
         rtl=not args.no_rtl,
         rtl_samples=args.rtl_samples,
         simulator=args.simulator,
+        lanes=args.lanes,
+        layout=args.layout,
     )
     summary = run(config, args.out, progress=not args.quiet, force=args.force)
     print_summary(summary)
@@ -177,12 +223,13 @@ def print_summary(summary: dict) -> None:
 
 def _command_export(args: argparse.Namespace) -> int:
     from sdsnn_hw.export import export_model
-    from sdsnn_hw.pipeline import load_checkpoint
+    from sdsnn_hw.pipeline import layout_table, load_checkpoint
 
     _check_output(args.out, "export", args.force)
     model, classes = load_checkpoint(args.checkpoint)
-    manifest = export_model(args.out, model, classes, force=args.force)
-    print(f"exported {len(manifest.layers)} layers to {args.out}")
+    manifest = export_model(args.out, model, classes, args.lanes, args.layout, args.force)
+    print(layout_table(manifest))
+    print(f"exported {len(manifest.layers)} layers for {manifest.lanes} lanes to {args.out}")
     return 0
 
 
@@ -233,6 +280,41 @@ def _command_rtl(args: argparse.Namespace) -> int:
     return 0 if report.agrees else EXIT_DISAGREE
 
 
+def _command_synth(args: argparse.Namespace) -> int:
+    from sdsnn_hw.synth_export import SynthConfig, synth_export
+
+    _check_output(args.out, "synth", args.force)
+    stimulus = args.stimulus
+    beside = args.export.parent / "stimulus" / "test.npz"
+    if stimulus is None and beside.is_file():
+        stimulus = beside
+    config = SynthConfig(args.target, args.lanes, args.freq, stimulus)
+    summary = synth_export(args.export, args.out, config, force=args.force)
+    print(json.dumps({k: v for k, v in summary.items() if k != "memories"}, indent=2))
+    print(f"summary written to {args.out / 'summary.json'}")
+    return 0
+
+
+def _command_fuzz(args: argparse.Namespace) -> int:
+    from sdsnn_hw.fuzz import fuzz
+    from sdsnn_hw.rtl import find_simulator
+
+    find_simulator(args.simulator)
+    report = fuzz(args.cases, args.seed, args.simulator, args.jobs, progress=not args.quiet)
+    print(
+        json.dumps(
+            {
+                "cases": report.cases,
+                "failures": len(report.failures),
+                "coverage": dict(sorted(report.coverage.items())),
+                "first_failures": report.failures[:5],
+            },
+            indent=2,
+        )
+    )
+    return EXIT_DISAGREE if report.failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from sdsnn_hw.pipeline import CheckpointError
     from sdsnn_hw.rtl import ToolError
@@ -243,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         "export": _command_export,
         "golden": _command_golden,
         "rtl": _command_rtl,
+        "synth": _command_synth,
+        "fuzz": _command_fuzz,
     }
     try:
         return commands[args.command](args)
@@ -254,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         ToolError,
         CheckpointError,
         OutputFolderError,
+        SynthError,
     ) as exc:
         print(f"sdsnn: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

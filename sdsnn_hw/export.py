@@ -2,7 +2,7 @@
 
 Integers come out of Brevitas (``quant_weight().int()``), thresholds from the same
 function the training neuron uses; neurons that can never influence the output are
-removed, then each layer is written in the sparse ``csr_fanout`` layout.
+removed, then each layer is written in the smallest memory layout for the core's lanes.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import torch
 
 from sdsnn_hw import __version__
 from sdsnn_hw.fileio import sha256_bytes
+from sdsnn_hw.layouts import AUTO, DEFAULT_LANES, encode_choice
 from sdsnn_hw.manifest import LayerSpec, Manifest, MemorySpec, write_manifest
 from sdsnn_hw.memfile import format_mem
 from sdsnn_hw.model import SpikingMLP
 from sdsnn_hw.neuron import LifParams, accumulator_bits
 from sdsnn_hw.outdir import output_folder
-from sdsnn_hw.sparse import encode_fanout
 
 
 @dataclass(frozen=True)
@@ -94,23 +94,33 @@ def write_export(
     layers: list[IntegerLayer],
     classes: int,
     time_steps: int,
+    lanes: int = DEFAULT_LANES,
+    layout: str = AUTO,
     force: bool = False,
 ) -> Manifest:
     """Write memory images and the manifest into ``folder``.
 
-    The folder is replaced atomically, and only if it is an earlier export (see
-    :mod:`sdsnn_hw.outdir`); ``force`` moves any other folder aside.
+    Args:
+        folder: the export folder. It is replaced atomically, and only if it is an
+            earlier export (see :mod:`sdsnn_hw.outdir`); ``force`` moves any other
+            folder aside.
+        layers: integer layers, input first.
+        classes: output classes (the last layer's size).
+        time_steps: steps per sample.
+        lanes: P, the core's synapse lanes the memories are laid out for.
+        layout: a layout of :data:`sdsnn_hw.layouts.LAYOUTS` for every layer, or
+            ``auto``: per layer the smallest in bits.
     """
     folder = Path(folder)
     specs = []
     with output_folder(folder, "export", force) as tmp:
         for i, layer in enumerate(layers):
             name = f"l{i}"
-            layout = encode_fanout(layer.weights, layer.weight_bits)
+            image, sizes = encode_choice(layer.weights, layer.weight_bits, lanes, layout)
             memories = {}
             for part, words, width in (
-                ("ptr", layout.ptr, layout.ptr_bits),
-                ("syn", layout.syn, layout.syn_bits),
+                ("ptr", image.ptr, image.ptr_bits),
+                ("weights", image.words, image.word_bits),
             ):
                 text = format_mem(words, width).encode("ascii")
                 file = f"{name}_{part}.mem"
@@ -120,6 +130,7 @@ def write_export(
             specs.append(
                 LayerSpec(
                     name=name,
+                    kind="fc",
                     n_in=n_in,
                     n_out=n_out,
                     weight_bits=layer.weight_bits,
@@ -127,14 +138,17 @@ def write_export(
                     acc_bits=accumulator_bits(layer.weights, layer.weight_bits),
                     leak_shift=layer.lif.leak_shift,
                     v_th=layer.lif.v_th,
-                    layout="csr_fanout",
-                    nnz=layout.nnz,
-                    index_bits=layout.index_bits,
-                    ptr_bits=layout.ptr_bits,
+                    layout=image.layout,
+                    layout_bits=sizes,
+                    nnz=int(np.count_nonzero(layer.weights)),
+                    bank_depth=image.depth,
+                    addr_bits=image.addr_bits,
+                    slot_bits=image.slot_bits,
+                    ptr_bits=image.ptr_bits,
                     weight_scale=layer.weight_scale,
                     neuron_index=[int(j) for j in layer.neuron_index],
                     ptr=memories["ptr"],
-                    syn=memories["syn"],
+                    weights=memories["weights"],
                 )
             )
         manifest = Manifest(
@@ -142,6 +156,7 @@ def write_export(
             classes=classes,
             time_steps=time_steps,
             readout="spike_count_argmax",
+            lanes=lanes,
             layers=specs,
             generator=f"sdsnn-hw {__version__}",
         )
@@ -149,7 +164,14 @@ def write_export(
     return manifest
 
 
-def export_model(folder: Path, model: SpikingMLP, classes: int, force: bool = False) -> Manifest:
-    """Fold, prune and write a trained model (``force``: see :func:`write_export`)."""
+def export_model(
+    folder: Path,
+    model: SpikingMLP,
+    classes: int,
+    lanes: int = DEFAULT_LANES,
+    layout: str = AUTO,
+    force: bool = False,
+) -> Manifest:
+    """Fold, prune and write a trained model (arguments as :func:`write_export`)."""
     layers = remove_dead_neurons(integer_layers(model))
-    return write_export(folder, layers, classes, model.config.time_steps, force)
+    return write_export(folder, layers, classes, model.config.time_steps, lanes, layout, force)

@@ -1,7 +1,8 @@
 """Integer golden model: runs an exported network from its files alone.
 
 Every number follows docs/hardware-contract.md; the RTL and HLS simulations are
-compared against this model spike for spike and membrane for membrane.
+compared against this model spike for spike and membrane for membrane, and their
+counters against the cycle model of :mod:`sdsnn_hw.microarch`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from sdsnn_hw.layouts import LayoutImage, decode, encode_choice
 from sdsnn_hw.manifest import (
     MANIFEST_NAME,
     LayerSpec,
@@ -19,22 +21,18 @@ from sdsnn_hw.manifest import (
     load_manifest,
     read_memory,
 )
+from sdsnn_hw.microarch import Costs, network_costs
 from sdsnn_hw.neuron import LifParams, accumulator_bits, lif_step
-from sdsnn_hw.sparse import decode_fanout
 
 
 @dataclass(frozen=True)
 class GoldenLayer:
-    """Dense int64 weights (n_out, n_in) and the layer's neuron parameters."""
+    """Dense int64 weights (n_out, n_in), the neuron parameters and the memory layout."""
 
     name: str
     weights: np.ndarray
     lif: LifParams
-
-    @property
-    def fanout(self) -> np.ndarray:
-        """Stored synapses per input: the synaptic operations one input spike costs."""
-        return np.count_nonzero(self.weights, axis=0)
+    layout: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,7 @@ class GoldenNetwork:
     layers: list[GoldenLayer]
     time_steps: int
     classes: int
+    lanes: int
 
     @property
     def inputs(self) -> int:
@@ -50,32 +49,59 @@ class GoldenNetwork:
 
     @classmethod
     def from_export(cls, folder: Path) -> GoldenNetwork:
-        """Load from an export folder, verifying every checksum."""
+        """Load from an export folder, verifying every checksum and derived field."""
         manifest = load_manifest(folder)
-        layers = [_load_layer(Path(folder), i, spec) for i, spec in enumerate(manifest.layers)]
-        return cls(layers, manifest.time_steps, manifest.classes)
+        layers = [
+            _load_layer(Path(folder), i, spec, manifest.lanes)
+            for i, spec in enumerate(manifest.layers)
+        ]
+        return cls(layers, manifest.time_steps, manifest.classes, manifest.lanes)
 
 
-def _load_layer(folder: Path, index: int, spec: LayerSpec) -> GoldenLayer:
+def _load_layer(folder: Path, index: int, spec: LayerSpec, lanes: int) -> GoldenLayer:
     ptr = read_memory(folder, spec.ptr)
-    syn = read_memory(folder, spec.syn)
+    words = read_memory(folder, spec.weights)
+    image = LayoutImage(
+        layout=spec.layout,
+        lanes=lanes,
+        n_in=spec.n_in,
+        n_out=spec.n_out,
+        weight_bits=spec.weight_bits,
+        addr_bits=spec.addr_bits,
+        ptr=np.asarray(ptr, dtype=np.int64),
+        ptr_bits=spec.ptr_bits,
+        words=tuple(words),
+        word_bits=spec.weights.width,
+    )
+    where = f"{folder / MANIFEST_NAME}: field 'layers[{index}]."
     try:
-        weights = decode_fanout(ptr, syn, spec.n_out, spec.index_bits, spec.weight_bits)
+        weights = decode(image)
     except ValueError as exc:
-        raise ManifestError(f"{folder / spec.syn.file}: {exc}") from None
-    if np.count_nonzero(weights) != spec.nnz:
+        raise ManifestError(f"{folder / spec.weights.file}: {exc}") from None
+    narrow = -(1 << (spec.weight_bits - 1))
+    if np.any(weights == narrow):
         raise ManifestError(
-            f"{folder / spec.syn.file}: holds {np.count_nonzero(weights)} "
-            f"non-zero synapses, manifest field 'nnz' says {spec.nnz}"
+            f"{folder / spec.weights.file}: a weight is the unused code {narrow} (narrow range)"
         )
-    # The hardware's current is exact only at this width (contract section 3).
-    acc_bits = accumulator_bits(weights, spec.weight_bits)
-    if spec.acc_bits != acc_bits:
+    # Every derived field must be what the decoded weights derive to, and the files
+    # must be the one canonical encoding of those weights.
+    canonical, sizes = encode_choice(weights, spec.weight_bits, lanes, spec.layout)
+    if canonical.words != image.words or not np.array_equal(canonical.ptr, image.ptr):
         raise ManifestError(
-            f"{folder / MANIFEST_NAME}: field 'layers[{index}].acc_bits' must be {acc_bits} "
-            f"(derived from the weights in {spec.syn.file}), got {spec.acc_bits}"
+            f"{folder / spec.weights.file}: not the canonical {spec.layout} encoding of its "
+            "weights (words out of order, or padding that is not zero)"
         )
-    return GoldenLayer(spec.name, weights, spec.lif)
+    for key, expected in (
+        ("nnz", int(np.count_nonzero(weights))),
+        ("acc_bits", accumulator_bits(weights, spec.weight_bits)),
+        ("layout_bits", sizes),
+    ):
+        if getattr(spec, key) != expected:
+            raise ManifestError(
+                f"{where}{key}' must be {expected} (derived from the weights in "
+                f"{spec.weights.file}), got {getattr(spec, key)}"
+            )
+    return GoldenLayer(spec.name, weights, spec.lif, spec.layout)
 
 
 @dataclass(frozen=True)
@@ -87,24 +113,27 @@ class GoldenResult:
         membranes: per layer, int64 (samples, time, neurons), after reset.
         counts: output spike counts (samples, classes).
         predictions: argmax of counts, ties to the lowest index.
-        synaptic_ops: synapses read and accumulated per sample.
-        step_cycles: clock cycles the RTL core takes per sample and time step (contract
-            section 7), (samples, time).
-        mem_reads: pointer and synapse words the RTL core reads per sample.
+        costs: cycles, synaptic operations, memory accesses and the lane bound per
+            sample (and cycles per step), as the core spends them (:mod:`microarch`).
     """
 
     spikes: list[np.ndarray]
     membranes: list[np.ndarray]
     counts: np.ndarray
     predictions: np.ndarray
-    synaptic_ops: np.ndarray
-    step_cycles: np.ndarray
-    mem_reads: np.ndarray
+    costs: Costs
+
+    @property
+    def synaptic_ops(self) -> np.ndarray:
+        return self.costs.synops
 
     @property
     def cycles(self) -> np.ndarray:
-        """Clock cycles per sample."""
-        return self.step_cycles.sum(axis=1)
+        return self.costs.cycles
+
+    @property
+    def step_cycles(self) -> np.ndarray:
+        return self.costs.step_cycles
 
 
 def run_network(net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = False) -> GoldenResult:
@@ -113,26 +142,20 @@ def run_network(net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = Fals
     membranes = [np.zeros((samples, layer.weights.shape[0]), np.int64) for layer in net.layers]
     spike_log = [np.zeros((samples, steps, m.shape[1]), np.uint8) for m in membranes]
     membrane_log = [np.zeros((samples, steps, m.shape[1]), np.int64) for m in membranes]
-    synaptic_ops = np.zeros(samples, np.int64)
-    mem_reads = np.zeros(samples, np.int64)
-    step_cycles = np.zeros((samples, steps), np.int64)
     for t in tqdm(range(steps), desc="golden", unit="step", disable=not progress):
         x = spikes_in[:, t]
         for i, layer in enumerate(net.layers):
-            x = x.astype(np.int64)
-            n_out, n_in = layer.weights.shape
-            spiking = x.sum(axis=1)
-            ops = x @ layer.fanout
-            synaptic_ops += ops
-            mem_reads += 2 * spiking + ops
-            # start + one scan cycle per input + fetch and drain per spiking input + one
-            # cycle per synapse + scan end + one update cycle per neuron
-            step_cycles[:, t] += 2 + n_in + 2 * spiking + ops + n_out
-            x, membranes[i] = lif_step(x @ layer.weights.T, membranes[i], layer.lif)
+            x, membranes[i] = lif_step(
+                x.astype(np.int64) @ layer.weights.T, membranes[i], layer.lif
+            )
             spike_log[i][:, t] = x
             membrane_log[i][:, t] = membranes[i]
     counts = spike_log[-1].sum(axis=1, dtype=np.int64)
-    predictions = np.argmax(counts, axis=1)
-    return GoldenResult(
-        spike_log, membrane_log, counts, predictions, synaptic_ops, step_cycles, mem_reads
+    layer_inputs = [spikes_in, *spike_log[:-1]]
+    costs = network_costs(
+        [layer.weights for layer in net.layers],
+        [layer.layout for layer in net.layers],
+        net.lanes,
+        layer_inputs,
     )
+    return GoldenResult(spike_log, membrane_log, counts, np.argmax(counts, axis=1), costs)

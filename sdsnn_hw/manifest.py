@@ -13,16 +13,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes, sha256_file
+from sdsnn_hw.layouts import LANE_CHOICES, LAYOUTS, addr_bits_for, bank_depth
 from sdsnn_hw.memfile import MemoryFileError, parse_mem
 from sdsnn_hw.neuron import LifParams, unsigned_bits_for
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "sdsnn-hw/manifest"
-VERSION = 1
-LAYOUTS = ("csr_fanout",)
+VERSION = 2
+LAYER_KINDS = ("fc",)
 READOUTS = ("spike_count_argmax",)
 
 
@@ -42,9 +41,28 @@ class MemorySpec:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One fully connected LIF layer as the hardware sees it."""
+    """One layer as the hardware sees it (contract section 6).
+
+    Attributes:
+        name: memory file prefix (``l0``, ``l1``, ...).
+        kind: layer kind, one of :data:`LAYER_KINDS`.
+        n_in, n_out: inputs and neurons.
+        weight_bits, v_bits, acc_bits: ``W_BITS``, ``V_BITS``, ``ACC_BITS``.
+        leak_shift, v_th: ``LEAK_SHIFT``, ``V_TH``.
+        layout: the weight memory layout, one of :data:`sdsnn_hw.layouts.LAYOUTS`.
+        layout_bits: ROM bits (pointer plus weight memory) of every candidate layout.
+        nnz: stored non-zero weights.
+        bank_depth: neurons per lane bank, ``ceil(n_out / lanes)``.
+        addr_bits: bank address field of a slot (0 where the layout has none).
+        slot_bits: ``weight_bits + addr_bits``.
+        ptr_bits: pointer word width, the unsigned width of the weight word count.
+        weight_scale: float value of one weight step (informative).
+        neuron_index: trained-model index of each exported neuron.
+        ptr, weights: the pointer and weight memory images.
+    """
 
     name: str
+    kind: str
     n_in: int
     n_out: int
     weight_bits: int
@@ -53,17 +71,25 @@ class LayerSpec:
     leak_shift: int
     v_th: int
     layout: str
+    layout_bits: dict[str, int]
     nnz: int
-    index_bits: int
+    bank_depth: int
+    addr_bits: int
+    slot_bits: int
     ptr_bits: int
     weight_scale: float
     neuron_index: list[int]
     ptr: MemorySpec
-    syn: MemorySpec
+    weights: MemorySpec
 
     @property
     def lif(self) -> LifParams:
         return LifParams(v_th=self.v_th, leak_shift=self.leak_shift, v_bits=self.v_bits)
+
+    @property
+    def words(self) -> int:
+        """Weight words the pointers address (0 for a layer without synapses)."""
+        return self.weights.depth if self.nnz else 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +100,7 @@ class Manifest:
     classes: int
     time_steps: int
     readout: str
+    lanes: int
     layers: list[LayerSpec]
     generator: str
 
@@ -136,73 +163,83 @@ class _Reader:
             sha256=self.get(mem, "sha256", str, inner),
         )
 
-    def layer(self, obj: dict[str, Any], where: str) -> LayerSpec:
-        layout = self.get(obj, "layout", str, where)
-        if layout not in LAYOUTS:
+    def choice(self, obj: dict[str, Any], key: str, where: str, choices: tuple) -> Any:
+        value = self.get(obj, key, type(choices[0]), where)
+        if value not in choices:
             raise ManifestError(
-                f"{self.path}: field '{where}layout' must be one of {LAYOUTS}, got {layout!r}"
+                f"{self.path}: field '{where}{key}' must be one of {choices}, got {value!r}"
             )
+        return value
+
+    def layer(self, obj: Any, where: str, lanes: int) -> LayerSpec:
+        if not isinstance(obj, dict):
+            raise ManifestError(f"{self.path}: field '{where[:-1]}' must be an object")
+        layout_bits = self.get(obj, "layout_bits", dict, where)
         spec = LayerSpec(
             name=self.get(obj, "name", str, where),
+            kind=self.choice(obj, "kind", where, LAYER_KINDS),
             n_in=self.positive(obj, "n_in", where),
             n_out=self.positive(obj, "n_out", where),
             weight_bits=self.positive(obj, "weight_bits", where, low=2, high=8),
-            v_bits=self.positive(obj, "v_bits", where, low=2),
-            acc_bits=self.positive(obj, "acc_bits", where, low=2),
+            v_bits=self.positive(obj, "v_bits", where, low=2, high=32),
+            acc_bits=self.positive(obj, "acc_bits", where, low=2, high=64),
             leak_shift=self.positive(obj, "leak_shift", where, low=0),
             v_th=self.positive(obj, "v_th", where),
-            layout=layout,
+            layout=self.choice(obj, "layout", where, LAYOUTS),
+            layout_bits={
+                name: self.positive(layout_bits, name, f"{where}layout_bits.") for name in LAYOUTS
+            },
             nnz=self.positive(obj, "nnz", where, low=0),
-            index_bits=self.positive(obj, "index_bits", where),
+            bank_depth=self.positive(obj, "bank_depth", where),
+            addr_bits=self.positive(obj, "addr_bits", where, low=0),
+            slot_bits=self.positive(obj, "slot_bits", where),
             ptr_bits=self.positive(obj, "ptr_bits", where),
             weight_scale=self.get(obj, "weight_scale", float, where),
             neuron_index=self.get(obj, "neuron_index", list, where),
             ptr=self.memory(obj, "ptr", where),
-            syn=self.memory(obj, "syn", where),
+            weights=self.memory(obj, "weights", where),
         )
         try:
             spec.lif  # noqa: B018 - validates the neuron parameters
         except ValueError as exc:
             raise ManifestError(f"{self.path}: layer '{where}': {exc}") from None
-        if len(spec.neuron_index) != spec.n_out:
+        if len(spec.neuron_index) != spec.n_out or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in spec.neuron_index
+        ):
             raise ManifestError(
                 f"{self.path}: field '{where}neuron_index' must list n_out "
-                f"= {spec.n_out} indices, got {len(spec.neuron_index)}"
+                f"= {spec.n_out} integers, got {spec.neuron_index!r:.60}"
             )
-        self.derived(spec, where)
-        if spec.ptr.depth != spec.n_in + 1 or spec.ptr.width != spec.ptr_bits:
-            raise ManifestError(
-                f"{self.path}: field '{where}ptr' must be n_in + 1 = "
-                f"{spec.n_in + 1} words of ptr_bits = {spec.ptr_bits} bits"
-            )
-        if spec.syn.depth != max(spec.nnz, 1) or spec.syn.width != (
-            spec.index_bits + spec.weight_bits
-        ):
-            raise ManifestError(
-                f"{self.path}: field '{where}syn' must be max(nnz, 1) words "
-                "of index_bits + weight_bits bits"
-            )
-        return spec
-
-    def derived(self, spec: LayerSpec, where: str) -> None:
-        """Fields the exporter derives from the shapes must equal what they derive to."""
-        for key, expected in (
-            ("index_bits", unsigned_bits_for(spec.n_out - 1)),
-            ("ptr_bits", unsigned_bits_for(spec.nnz)),
-        ):
-            found = getattr(spec, key)
-            if found != expected:
-                raise ManifestError(
-                    f"{self.path}: field '{where}{key}' must be {expected} "
-                    f"(derived from the layer), got {found}"
-                )
         if spec.nnz > spec.n_in * spec.n_out:
             raise ManifestError(
                 f"{self.path}: field '{where}nnz' must be at most n_in * n_out = "
                 f"{spec.n_in * spec.n_out}, got {spec.nnz}"
             )
-        if not all(isinstance(i, int) and not isinstance(i, bool) for i in spec.neuron_index):
-            raise ManifestError(f"{self.path}: field '{where}neuron_index' must list integers")
+        self.derived(spec, where, lanes)
+        return spec
+
+    def derived(self, spec: LayerSpec, where: str, lanes: int) -> None:
+        """Fields the exporter derives from the shapes must equal what they derive to."""
+        depth = bank_depth(spec.n_out, lanes)
+        addr_bits = addr_bits_for(depth) if spec.layout == "csr_fanout" else 0
+        slot_bits = spec.weight_bits + addr_bits
+        for key, expected in (
+            ("bank_depth", depth),
+            ("addr_bits", addr_bits),
+            ("slot_bits", slot_bits),
+            ("ptr_bits", unsigned_bits_for(spec.words)),
+            ("ptr.depth", spec.n_in + 1),
+            ("ptr.width", spec.ptr_bits),
+            ("weights.width", lanes * slot_bits),
+        ):
+            found = spec
+            for part in key.split("."):
+                found = getattr(found, part)
+            if found != expected:
+                raise ManifestError(
+                    f"{self.path}: field '{where}{key}' must be {expected} "
+                    f"(derived from the layer and lanes = {lanes}), got {found}"
+                )
 
 
 def load_manifest(folder: Path) -> Manifest:
@@ -236,8 +273,9 @@ def load_manifest(folder: Path) -> Manifest:
     readout = reader.get(raw, "readout", str, "")
     if readout not in READOUTS:
         raise ManifestError(f"{path}: field 'readout' must be one of {READOUTS}, got {readout!r}")
+    lanes = reader.choice(raw, "lanes", "", LANE_CHOICES)
     layers = [
-        reader.layer(obj, f"layers[{i}].")
+        reader.layer(obj, f"layers[{i}].", lanes)
         for i, obj in enumerate(reader.get(raw, "layers", list, ""))
     ]
     manifest = Manifest(
@@ -245,6 +283,7 @@ def load_manifest(folder: Path) -> Manifest:
         classes=reader.positive(raw, "classes", ""),
         time_steps=reader.positive(raw, "time_steps", ""),
         readout=readout,
+        lanes=lanes,
         layers=layers,
         generator=reader.get(raw, "generator", str, ""),
     )
@@ -269,7 +308,7 @@ def _check_chain(path: Path, manifest: Manifest) -> None:
         )
 
 
-def read_memory(folder: Path, spec: MemorySpec) -> np.ndarray:
+def read_memory(folder: Path, spec: MemorySpec) -> list[int]:
     """Read one memory image after checking its sha256 against the manifest."""
     path = Path(folder) / spec.file
     if not path.is_file():

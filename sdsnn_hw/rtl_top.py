@@ -1,122 +1,340 @@
-"""Generate the network top that chains one ``lif_layer`` core per exported layer.
+"""Generate the network top that chains one ``lif_fc_core`` per exported layer.
 
-The top holds shapes only (widths, depths, thresholds); weights load at simulation
-time from the export folder, so one build serves every export of the same shape.
+One generator, two targets (docs/microarchitecture.md, section 8):
+
+- ``synth``: the top for FPGA tools. Each layer's ROMs load their images with
+  ``$readmemh`` from file names given as string parameters (the manifest's names by
+  default), the neuron configuration is constant, and the ports are the step
+  handshake, the last layer's spikes and a 64-bit cycle counter.
+- ``sim``: the same chain for the cocotb testbench. It holds shapes only, so one build
+  serves every export of the same shape: the neuron configuration comes in through
+  ports, the ROMs reload from ``+L<l>_PTR=`` / ``+L<l>_WROM=`` plusargs, every layer
+  has the widest weights and membranes (:data:`SIM_W_BITS`, :data:`SIM_V_BITS`) and
+  the largest weight ROM its shape can need. Per-layer busy flags, counters, spikes
+  and a simulation-only collector of the update stream (``update_collector``) let the
+  testbench read every spike and membrane of a step once, in the done cycle.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sdsnn_hw.layouts import LAYOUTS, bank_depth, slot_bits_for
 from sdsnn_hw.manifest import LayerSpec, Manifest
+from sdsnn_hw.neuron import signed_bits_for, unsigned_bits_for
 
 TOP_MODULE = "sdsnn_net"
+TARGETS = ("synth", "sim")
+SIM_W_BITS = 8
+"""Weight width of every simulation build (the contract's widest weights)."""
+SIM_V_BITS = 32
+"""Membrane width of every simulation build; a layer's narrower range comes in through
+its saturation-bound ports, and each membrane reads out as one 32-bit word."""
+COUNTERS = (
+    "cycles",
+    "synops",
+    "ptr_reads",
+    "wrom_reads",
+    "acc_reads",
+    "acc_writes",
+    "mem_reads",
+    "mem_writes",
+)
+"""The core's activity counters (64-bit), named as :class:`sdsnn_hw.microarch.Costs`."""
 
 
-def _layer_instance(index: int, layer: LayerSpec, spike_lo: int, mem_lo: int) -> str:
-    previous_spikes = (
-        "spikes_i" if index == 0 else f"layer_spikes[{spike_lo - 1}:{spike_lo - layer.n_in}]"
+@dataclass(frozen=True)
+class CoreShape:
+    """Parameters of one ``lif_fc_core`` instance.
+
+    Attributes:
+        n_in, n_out: inputs and neurons.
+        layout: ``dense_rows`` or ``csr_fanout``.
+        w_bits, v_bits, acc_bits: weight, stored membrane and current widths.
+        wrom_depth: weight ROM words.
+        ptr_bits: pointer ROM word width.
+    """
+
+    n_in: int
+    n_out: int
+    layout: str
+    w_bits: int
+    v_bits: int
+    acc_bits: int
+    wrom_depth: int
+    ptr_bits: int
+
+
+def core_shape(layer: LayerSpec, lanes: int, target: str) -> CoreShape:
+    """The core parameters of ``layer`` in ``target``.
+
+    ``synth`` takes the export's widths and ROM sizes; ``sim`` the widest a layer of
+    this shape can have: ``N_IN * D`` weight words (a dense_rows layer with every input
+    used), :data:`SIM_W_BITS` weights, :data:`SIM_V_BITS` membranes and a current that
+    holds ``N_IN`` largest weights.
+
+    Raises:
+        ValueError: on an unknown target, or a weight memory whose width does not fit
+            the layer's layout.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; expected one of: {', '.join(TARGETS)}")
+    depth = bank_depth(layer.n_out, lanes)
+    if target == "synth":
+        width = lanes * slot_bits_for(layer.layout, layer.weight_bits, depth)
+        if layer.weights.width != width:
+            raise ValueError(
+                f"layer {layer.name}: weight words are {layer.weights.width} bits, "
+                f"the {layer.layout} layout with {lanes} lanes needs {width}"
+            )
+        return CoreShape(
+            n_in=layer.n_in,
+            n_out=layer.n_out,
+            layout=layer.layout,
+            w_bits=layer.weight_bits,
+            v_bits=layer.v_bits,
+            acc_bits=layer.acc_bits,
+            wrom_depth=layer.weights.depth,
+            ptr_bits=layer.ptr.width,
+        )
+    limit = layer.n_in * ((1 << (SIM_W_BITS - 1)) - 1)
+    wrom_depth = layer.n_in * depth
+    return CoreShape(
+        n_in=layer.n_in,
+        n_out=layer.n_out,
+        layout=layer.layout,
+        w_bits=SIM_W_BITS,
+        v_bits=SIM_V_BITS,
+        acc_bits=max(SIM_W_BITS, signed_bits_for(-limit, limit)),
+        wrom_depth=wrom_depth,
+        ptr_bits=unsigned_bits_for(wrom_depth),
     )
-    start = "start_i" if index == 0 else f"layer_done[{index - 1}]"
+
+
+def _shift_bits(v_bits: int) -> int:
+    """Width of the core's leak_shift_i port, ``$clog2(V_BITS)``."""
+    return (v_bits - 1).bit_length()
+
+
+def _hex(value: int, bits: int) -> str:
+    """A sized hexadecimal literal of ``value`` (two's complement if negative)."""
+    return f"{bits}'h{value & ((1 << bits) - 1):x}"
+
+
+def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
+    """One core instance and the wires around it."""
+    shape = core_shape(layer, lanes, target)
+    p = f"l{index}_"
+    depth = bank_depth(shape.n_out, lanes)
+    aw = max(1, (depth - 1).bit_length())
+    sim = target == "sim"
     params = {
-        "N_IN": layer.n_in,
-        "N_OUT": layer.n_out,
-        "W_BITS": layer.weight_bits,
-        "V_BITS": layer.v_bits,
-        "ACC_BITS": layer.acc_bits,
-        "LEAK_SHIFT": layer.leak_shift,
-        "V_TH": layer.v_th,
-        "SYN_DEPTH": layer.syn.depth,
-        "PTR_BITS": layer.ptr_bits,
-        "INDEX_BITS": layer.index_bits,
+        "N_IN": shape.n_in,
+        "N_OUT": shape.n_out,
+        "LANES": lanes,
+        "LAYOUT": LAYOUTS.index(shape.layout),
+        "W_BITS": shape.w_bits,
+        "V_BITS": shape.v_bits,
+        "ACC_BITS": shape.acc_bits,
+        "WROM_DEPTH": shape.wrom_depth,
+        "PTR_BITS": shape.ptr_bits,
     }
-    param_text = ",\n".join(f"      .{k}({v})" for k, v in params.items())
+    if sim:
+        files = {"PTR_PLUSARG": f'"L{index}_PTR"', "WROM_PLUSARG": f'"L{index}_WROM"'}
+        # registered: the simulator then evaluates the neuron update once per cycle,
+        # not on every input change (the testbench sets them before reset)
+        config = {name: f"{p}{name}_q" for name in ("v_th", "leak_shift", "v_min", "v_max")}
+    else:
+        files = {"PTR_FILE": f"L{index}_PTR_FILE", "WROM_FILE": f"L{index}_WEIGHTS_FILE"}
+        lif, v = layer.lif, shape.v_bits
+        config = {
+            "v_th": _hex(lif.v_th, v),
+            "leak_shift": f"{_shift_bits(v)}'d{lif.leak_shift}",
+            "v_min": _hex(lif.v_min, v),
+            "v_max": _hex(lif.v_max, v),
+        }
+    param_text = ",\n".join(f"      .{k}({v})" for k, v in {**params, **files}.items())
+    start = "accept" if index == 0 else f"l{index - 1}_done"
+    spikes = "spikes_i" if index == 0 else f"l{index - 1}_spikes"
+    first = "first_step_i" if index == 0 else "first_q"
+    counters = "".join(f"      .{c}_o({p}{c}),\n" for c in COUNTERS)
+    config_text = "".join(f"      .{k}_i({v}),\n" for k, v in config.items())
+    wires = [
+        f"  logic {p}done;",
+        f"  logic [{shape.n_out - 1}:0] {p}spikes;",
+        f"  logic {p}upd_valid;",
+        f"  logic [{aw - 1}:0] {p}upd_addr;",
+        f"  logic [{lanes - 1}:0] {p}upd_spikes;",
+        f"  logic [{lanes * shape.v_bits - 1}:0] {p}upd_membranes;",
+        f"  logic [63:0] {', '.join(p + c for c in COUNTERS)};",
+    ]
+    if sim:
+        v = shape.v_bits
+        wires += [
+            f"  logic [{v - 1}:0] {p}v_th_q, {p}v_min_q, {p}v_max_q;",
+            f"  logic [{_shift_bits(v) - 1}:0] {p}leak_shift_q;",
+        ]
+        # the collector takes the stream's membranes; spikes come from spikes_o
+        unused = [f"{p}upd_spikes", f"{p}upd_addr"]
+        outputs = "".join(f"  assign {p}{c}_o = {p}{c};\n" for c in COUNTERS)
+        extra = f"""
+  update_collector #(
+      .N_OUT({shape.n_out}),
+      .LANES({lanes}),
+      .V_BITS({shape.v_bits})
+  ) u_{p}collector (
+      .clk_i(clk_i),
+      .valid_i({p}upd_valid),
+      .membranes_i({p}upd_membranes),
+      .membranes_o({p}membranes_o)
+  );
+  always_ff @(posedge clk_i) begin
+    {p}v_th_q <= {p}v_th_i;
+    {p}leak_shift_q <= {p}leak_shift_i;
+    {p}v_min_q <= {p}v_min_i;
+    {p}v_max_q <= {p}v_max_i;
+  end
+  assign {p}spikes_o = {p}spikes;
+{outputs}"""
+    else:
+        # counters and the update stream are for simulation; synthesis removes them
+        unused = [f"{p}{c}" for c in COUNTERS]
+        unused += [f"{p}upd_valid", f"{p}upd_addr", f"{p}upd_spikes", f"{p}upd_membranes"]
+    wire_text = "\n".join(wires)
     return f"""
-  lif_layer #(
-{param_text},
-      .MEM_NAME("{layer.name}")
+{wire_text}
+  logic unused_{p}outputs;
+  assign unused_{p}outputs = ^{{{", ".join(unused)}}};
+
+  lif_fc_core #(
+{param_text}
   ) u_{layer.name} (
       .clk_i(clk_i),
       .rst_ni(rst_ni),
-      .start_i({start}),
-      .first_step_i(first_step),
-      .spikes_i({previous_spikes}),
-      .done_o(layer_done[{index}]),
-      .busy_o(layers_busy_o[{index}]),
-      .spikes_o(layer_spikes[{spike_lo + layer.n_out - 1}:{spike_lo}]),
-      .membranes_o(membranes_o[{mem_lo + layer.n_out * layer.v_bits - 1}:{mem_lo}]),
-      .synops_o(layer_synops[{index}]),
-      .mem_reads_o(layer_reads[{index}])
+{config_text}      .start_i({start}),
+      .first_step_i({first}),
+      .spikes_i({spikes}),
+      .ready_o(layer_ready[{index}]),
+      .done_o({p}done),
+      .spikes_o({p}spikes),
+      .upd_valid_o({p}upd_valid),
+      .upd_addr_o({p}upd_addr),
+      .upd_spikes_o({p}upd_spikes),
+{counters}      .upd_membranes_o({p}upd_membranes)
   );
-"""
+{extra if sim else ""}"""
 
 
-def render_top(manifest: Manifest) -> str:
-    """Verilog text of the network top for ``manifest``'s shapes."""
+def _ports(manifest: Manifest, target: str) -> str:
+    """The port list: declarations, each with its comment after the comma."""
+    ports = [
+        ("input  wire         clk_i", ""),
+        ("input  wire         rst_ni", "asynchronous, active low"),
+        ("input  wire         start_i", "run one time step (valid/ready)"),
+        ("input  wire         first_step_i", "with start_i: a new sample"),
+        (f"input  wire  [{manifest.inputs - 1}:0] spikes_i", ""),
+        ("output logic        ready_o", "start_i is taken in this cycle"),
+        ("output logic        done_o", "pulse: spikes_o holds the step"),
+        (f"output logic [{manifest.classes - 1}:0] spikes_o", "the last layer's spikes"),
+        ("output logic [63:0] cycles_o", "cycles spent on steps since reset"),
+    ]
+    if target == "sim":
+        v = SIM_V_BITS
+        ports.append((f"output logic [{len(manifest.layers) - 1}:0] layers_busy_o", ""))
+        for i, layer in enumerate(manifest.layers):
+            p = f"l{i}_"
+            ports += [
+                (f"input  wire  [{v - 1}:0] {p}v_th_i", f"layer {layer.name} configuration"),
+                (f"input  wire  [{_shift_bits(v) - 1}:0] {p}leak_shift_i", ""),
+                (f"input  wire  [{v - 1}:0] {p}v_min_i", ""),
+                (f"input  wire  [{v - 1}:0] {p}v_max_i", ""),
+                (f"output logic [{layer.n_out - 1}:0] {p}spikes_o", ""),
+                (f"output logic [{layer.n_out * v - 1}:0] {p}membranes_o", "after the step"),
+                *((f"output logic [63:0] {p}{c}_o", "") for c in COUNTERS),
+            ]
+    lines = []
+    for k, (decl, comment) in enumerate(ports):
+        comma = "," if k < len(ports) - 1 else ""
+        lines.append(f"    {decl}{comma}" + (f"  // {comment}" if comment else ""))
+    return "\n".join(lines)
+
+
+def render_top(manifest: Manifest, target: str) -> str:
+    """SystemVerilog text of the network top of ``manifest`` for ``target``.
+
+    Layers run one after another within a step: a layer's done starts the next one
+    with its spikes. ``ready_o`` is high while every layer is idle (also in the done
+    cycle), so a start held high runs steps back to back. ``cycles_o`` counts each
+    step from its accept cycle to the cycle before the last layer's done: the sum of
+    the layers' cycles (docs/microarchitecture.md, section 5).
+    """
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; expected one of: {', '.join(TARGETS)}")
     layers = manifest.layers
-    n_layers = len(layers)
-    total_spikes = sum(layer.n_out for layer in layers)
-    total_membrane_bits = sum(layer.n_out * layer.v_bits for layer in layers)
-    instances = []
-    spike_lo = mem_lo = 0
-    for i, layer in enumerate(layers):
-        instances.append(_layer_instance(i, layer, spike_lo, mem_lo))
-        spike_lo += layer.n_out
-        mem_lo += layer.n_out * layer.v_bits
-    synops_sum = " + ".join(f"layer_synops[{i}]" for i in range(n_layers))
-    reads_sum = " + ".join(f"layer_reads[{i}]" for i in range(n_layers))
-    last = n_layers - 1
-    return f"""// Generated by sdsnn-hw from an export manifest; edit the generator, not this file.
-// Layers run one after another within each time step (docs/hardware-contract.md).
+    n = len(layers)
+    last = f"l{n - 1}_done"
+    params = ""
+    if target == "synth":
+        names = []
+        for i, layer in enumerate(layers):
+            names += [
+                f'    parameter L{i}_PTR_FILE = "{layer.ptr.file}"',
+                f'    parameter L{i}_WEIGHTS_FILE = "{layer.weights.file}"',
+            ]
+        params = " #(\n    // ROM images ($readmemh) of each layer\n" + ",\n".join(names) + "\n)"
+    port_text = _ports(manifest, target)
+    busy = "\n  assign layers_busy_o = ~layer_ready;\n" if target == "sim" else ""
+    cores = "".join(_core(i, layer, manifest.lanes, target) for i, layer in enumerate(layers))
+    what = (
+        "simulation: shapes only, configuration by ports, ROMs by plusarg"
+        if target == "sim"
+        else "synthesis: ROM images by $readmemh, configuration constant"
+    )
+    return f"""// Generated by sdsnn_hw.rtl_top from an export manifest: edit the generator.
+// Target {what}.
+// Layers run one after another within a time step (docs/microarchitecture.md).
 `default_nettype none
 
-module {TOP_MODULE} (
-    input  wire                            clk_i,
-    input  wire                            rst_ni,
-    input  wire                            start_i,       // run one time step
-    input  wire                            first_step_i,  // with start_i: new sample
-    input  wire  [{manifest.inputs - 1}:0]                    spikes_i,
-    output wire                            done_o,        // pulse: outputs valid
-    output wire  [{n_layers - 1}:0]                    layers_busy_o, // layer k works on a step
-    output wire  [{total_spikes - 1}:0]                   spikes_o,      // layer 0 in the low bits
-    output wire  [{total_membrane_bits - 1}:0]                  membranes_o,
-    output logic [31:0]                    cycles_o,      // cycles spent on steps
-    output wire  [31:0]                    synops_o,
-    output wire  [31:0]                    mem_reads_o
+module {TOP_MODULE}{params} (
+{port_text}
 );
-  logic first_step_q;
-  logic busy_q;
-  wire first_step;
-  // Layer 0 starts in the same cycle as the top; later layers see the latched flag.
-  assign first_step = start_i ? first_step_i : first_step_q;
-  wire [{n_layers - 1}:0] layer_done;
-  wire [{total_spikes - 1}:0] layer_spikes;
-  wire [31:0] layer_synops[{n_layers}];
-  wire [31:0] layer_reads[{n_layers}];
+  logic busy_q, busy_d, first_q, first_d, accept;
+  logic [63:0] cycles_q, cycles_d;
+  logic [{n - 1}:0] layer_ready;
+
+  assign ready_o = (!busy_q || {last}) && (&layer_ready);
+  assign accept = start_i && ready_o;
+  assign done_o = {last};
+  assign spikes_o = l{n - 1}_spikes;
+  assign cycles_o = cycles_q;
+{busy}
+  always_comb begin
+    busy_d = busy_q;
+    first_d = first_q;
+    cycles_d = cycles_q;
+    if (accept) begin
+      busy_d = 1'b1;
+      first_d = first_step_i;
+    end else if ({last}) begin
+      busy_d = 1'b0;
+    end
+    if (accept || (busy_q && !{last})) begin
+      cycles_d = cycles_q + 64'd1;
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      first_step_q <= 1'b0;
       busy_q <= 1'b0;
-      cycles_o <= '0;
+      first_q <= 1'b0;
+      cycles_q <= '0;
     end else begin
-      if (start_i) begin
-        first_step_q <= first_step_i;
-        busy_q <= 1'b1;
-      end else if (layer_done[{last}]) begin
-        busy_q <= 1'b0;
-      end
-      // A step costs the cycles from accepting start_i through the last layer's final
-      // neuron update; the done cycle itself may already accept the next step.
-      if (start_i || (busy_q && !layer_done[{last}])) begin
-        cycles_o <= cycles_o + 32'd1;
-      end
+      busy_q <= busy_d;
+      first_q <= first_d;
+      cycles_q <= cycles_d;
     end
   end
-{"".join(instances)}
-  assign done_o = layer_done[{last}];
-  assign spikes_o = layer_spikes;
-  assign synops_o = {synops_sum};
-  assign mem_reads_o = {reads_sum};
-endmodule
+{cores}endmodule
 
 `default_nettype wire
 """

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from sdsnn_hw.export import IntegerLayer, write_export
+from sdsnn_hw.layouts import AUTO, DEFAULT_LANES
 from sdsnn_hw.manifest import Manifest
 from sdsnn_hw.neuron import LifParams
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
@@ -39,11 +40,21 @@ def random_network(
 
 
 def write_network(
-    folder: Path, layers: list[IntegerLayer], inputs: np.ndarray, time_steps: int | None = None
+    folder: Path,
+    layers: list[IntegerLayer],
+    inputs: np.ndarray,
+    time_steps: int | None = None,
+    lanes: int = DEFAULT_LANES,
+    layout: str = AUTO,
 ) -> tuple[Manifest, Path]:
     """Export ``layers`` to ``folder/export`` and ``inputs`` (samples, time, n_in) beside it."""
     manifest = write_export(
-        folder / "export", layers, layers[-1].weights.shape[0], time_steps or inputs.shape[1]
+        folder / "export",
+        layers,
+        layers[-1].weights.shape[0],
+        time_steps or inputs.shape[1],
+        lanes,
+        layout,
     )
     stimulus = folder / "stimulus.npz"
     save_stimulus(stimulus, Stimulus(inputs.astype(np.uint8), np.zeros(len(inputs), np.int64)))

@@ -80,8 +80,8 @@ def test_rtl_command_fails_when_only_a_counter_disagrees(tmp_path, monkeypatch, 
     case = THRESHOLD_FLOOR_SATURATE
     write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
     real_render = rtl.render_top
-    monkeypatch.setattr(rtl, "render_top", lambda m: real_render(m).replace(
-        "cycles_o <= cycles_o + 32'd1", "cycles_o <= cycles_o + 32'd2"))  # fmt: skip
+    monkeypatch.setattr(rtl, "render_top", lambda m, target: real_render(m, target).replace(
+        "cycles_d = cycles_q + 64'd1;", "cycles_d = cycles_q + 64'd2;"))  # fmt: skip
     code = main(["rtl", str(tmp_path / "export"), str(tmp_path / "stimulus.npz"),
                  "--work", str(tmp_path / "rtl")])  # fmt: skip
     out = capsys.readouterr().out

@@ -65,7 +65,7 @@ def test_failed_export_leaves_the_previous_one_intact(tmp_path, rng) -> None:
     write_network(tmp_path, good, np.ones((1, 2, 4)))
     before = (tmp_path / "export" / "manifest.json").read_bytes()
     bad = [integer_layer(np.array([[100, 0, 0, 0]] * 3), lif, weight_bits=4)]  # exceeds 4 bits
-    with pytest.raises(ValueError, match="narrow"):
+    with pytest.raises(ValueError, match=r"outside -7\.\.7"):
         write_network(tmp_path, bad, np.ones((1, 2, 4)))
     assert (tmp_path / "export" / "manifest.json").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

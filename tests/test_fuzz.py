@@ -29,7 +29,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
 )
-EXPORT_FILES = ["manifest.json", "l0_ptr.mem", "l0_syn.mem", "l1_ptr.mem", "l1_syn.mem"]
+EXPORT_FILES = ["manifest.json", "l0_ptr.mem", "l0_weights.mem", "l1_ptr.mem", "l1_weights.mem"]
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +134,11 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
     max_leaves=6,
 )
-MANIFEST_FIELDS = ["inputs", "classes", "time_steps", "readout", "layers", "generator"]
+MANIFEST_FIELDS = ["inputs", "classes", "time_steps", "readout", "lanes", "layers", "generator"]
 LAYER_FIELDS = [
-    "name", "n_in", "n_out", "weight_bits", "v_bits", "acc_bits", "leak_shift", "v_th",
-    "layout", "nnz", "index_bits", "ptr_bits", "weight_scale", "neuron_index", "ptr", "syn",
+    "name", "kind", "n_in", "n_out", "weight_bits", "v_bits", "acc_bits", "leak_shift", "v_th",
+    "layout", "layout_bits", "nnz", "bank_depth", "addr_bits", "slot_bits", "ptr_bits",
+    "weight_scale", "neuron_index", "ptr", "weights",
 ]  # fmt: skip
 MEMORY_FIELDS = ["file", "depth", "width", "sha256"]
 
@@ -148,7 +149,7 @@ MEMORY_FIELDS = ["file", "depth", "width", "sha256"]
         st.tuples(st.sampled_from(MANIFEST_FIELDS)),
         st.tuples(st.integers(0, 1), st.sampled_from(LAYER_FIELDS)),
         st.tuples(
-            st.integers(0, 1), st.sampled_from(["ptr", "syn"]), st.sampled_from(MEMORY_FIELDS)
+            st.integers(0, 1), st.sampled_from(["ptr", "weights"]), st.sampled_from(MEMORY_FIELDS)
         ),
     ),
     value=json_values | st.integers(-3, 40),

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sdsnn_hw.golden import GoldenNetwork, run_network
-from tests.known_answers import CASES, KnownAnswer
+from tests.known_answers import CASES, THRESHOLD_FLOOR_SATURATE, KnownAnswer
 from tests.networks import integer_layer, random_network, write_network
 
 
@@ -32,3 +32,23 @@ def test_layers_feed_each_other_within_the_same_step(tmp_path, rng) -> None:
     np.testing.assert_array_equal(result.spikes[1][:, 0], expected_fire.astype(np.uint8))
     assert result.counts.shape == (6, 3)
     np.testing.assert_array_equal(result.predictions, np.argmax(result.counts, axis=1))
+
+
+def test_costs_of_a_known_answer_worked_by_hand(tmp_path) -> None:
+    """docs/microarchitecture.md: per layer step, cycles = words of the spiking inputs
+    + D + 4. One lane, csr_fanout: words = fan-out (3, 2, 0), D = 3 neurons."""
+    case = THRESHOLD_FLOOR_SATURATE
+
+    write_network(
+        tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None], lanes=1,
+        layout="csr_fanout",
+    )  # fmt: skip
+    result = run_network(GoldenNetwork.from_export(tmp_path / "export"), case.inputs[None])
+    # inputs t0 [1,1,0]: 5 words; t1 [1,0,0]: 3; t2 [1,1,0]: 5; t3 [0,0,1]: 0 (empty)
+    assert result.step_cycles.tolist() == [[5 + 7, 3 + 7, 5 + 7, 0 + 7]]
+    assert result.cycles.tolist() == [41]
+    assert result.synaptic_ops.tolist() == [13]
+    # pointer reads: 2 per spiking input that has words (input 2 has none)
+    assert result.costs.ptr_reads.tolist() == [2 * 5]
+    # the lane bound: ceil(fanout / 1) per spiking input + D per step
+    assert result.costs.bound.tolist() == [13 + 4 * 3]

@@ -4,10 +4,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
+from rtl_sim import LINT_WAIVERS
 from sdsnn_hw.export import write_export
+from sdsnn_hw.neuron import LifParams
 from sdsnn_hw.rtl import find_verilator, hdl_sources
-from sdsnn_hw.rtl_top import TOP_MODULE, render_top
+from sdsnn_hw.rtl_top import TARGETS, TOP_MODULE, render_top
 from tests.conftest import REPO
 from tests.networks import integer_layer, random_network
 
@@ -19,36 +22,49 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _lint(tmp_path, layers) -> subprocess.CompletedProcess:
-    manifest = write_export(tmp_path / "export", layers, layers[-1].weights.shape[0], 4)
-    top = tmp_path / f"{TOP_MODULE}.sv"
-    top.write_text(render_top(manifest))
-    return subprocess.run(
-        [
-            str(find_verilator()),
-            "--lint-only",
-            "-Wall",
-            "--top-module",
-            TOP_MODULE,
-            *map(str, hdl_sources()),
-            str(top),
-        ],
-        capture_output=True,
-        text=True,
+def _lint(tmp_path, layers, target: str, lanes: int, layout: str) -> None:
+    """verilator --lint-only -Wall on the generated top of ``target`` and the core.
+
+    The synthesis top is read as FPGA tools read it, with ``SYNTHESIS`` defined.
+    """
+    manifest = write_export(
+        tmp_path / "export", layers, layers[-1].weights.shape[0], 4, lanes, layout
     )
-
-
-def test_verilator_lint_is_clean_for_a_deep_network(tmp_path, rng) -> None:
-    layers = random_network(rng, (9, 17, 8, 3), weight_bits=5, v_bits=12, density=0.6)
-    result = _lint(tmp_path, layers)
+    top = tmp_path / f"{TOP_MODULE}.sv"
+    top.write_text(render_top(manifest, target))
+    defines = ["-DSYNTHESIS"] if target == "synth" else []
+    result = subprocess.run(
+        [str(find_verilator()), "--lint-only", "-Wall", *defines, "--top-module", TOP_MODULE,
+         str(LINT_WAIVERS), *map(str, hdl_sources()), str(top)],
+        capture_output=True, text=True,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "%Warning" not in result.stderr
 
 
-def test_verilator_lint_is_clean_for_degenerate_shapes(tmp_path) -> None:
-    # one input, one neuron, no synapse at all: every width is at its minimum
-    from sdsnn_hw.neuron import LifParams
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("lanes", "layout"), [(8, "csr_fanout"), (1, "dense_rows"),
+                                               (4, "dense_rows"), (2, "csr_fanout")])  # fmt: skip
+def test_verilator_lint_is_clean_for_a_deep_network(tmp_path, rng, target, lanes, layout) -> None:
+    layers = random_network(rng, (9, 17, 8, 3), weight_bits=5, v_bits=12, density=0.6)
+    _lint(tmp_path, layers, target, lanes, layout)
 
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("layout", ["csr_fanout", "dense_rows"])
+def test_verilator_lint_is_clean_for_degenerate_shapes(tmp_path, target, layout) -> None:
+    # one input, one neuron, no synapse at all: every width is at its minimum
     layer = integer_layer(np.zeros((1, 1), np.int64), LifParams(v_th=1, leak_shift=0, v_bits=2))
-    result = _lint(tmp_path, [layer])
-    assert result.returncode == 0, result.stdout + result.stderr
+    _lint(tmp_path, [layer], target, 4, layout)
+
+
+def test_the_synthesis_top_has_no_simulation_ports_and_loads_the_export(tmp_path, rng) -> None:
+    layers = random_network(rng, (6, 5, 3), weight_bits=5, v_bits=12, density=0.6)
+    manifest = write_export(tmp_path / "export", layers, 3, 4, 4, "csr_fanout")
+    synth, sim = render_top(manifest, "synth"), render_top(manifest, "sim")
+    assert 'parameter L0_WEIGHTS_FILE = "l0_weights.mem"' in synth
+    assert 'parameter L1_PTR_FILE = "l1_ptr.mem"' in synth
+    for text in ("l0_membranes_o", "layers_busy_o", "l0_v_th_i", "update_collector", "PLUSARG"):
+        assert text not in synth
+        assert text in sim
+    assert "_FILE" not in sim  # the simulation ROMs load by plusarg only

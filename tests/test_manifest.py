@@ -31,13 +31,15 @@ def test_manifest_roundtrip(export) -> None:
     manifest = load_manifest(export)
     assert [layer.n_out for layer in manifest.layers] == [5, 3]
     assert manifest.layers[0].ptr.file == "l0_ptr.mem"
+    assert manifest.layers[0].weights.file == "l0_weights.mem"
+    assert manifest.lanes == 8 and manifest.layers[0].kind == "fc"
 
 
 def test_a_flipped_rom_digit_is_detected(export) -> None:
-    rom = export / "l0_syn.mem"
+    rom = export / "l0_weights.mem"
     text = rom.read_text()
     rom.write_text(("1" if text[0] != "1" else "2") + text[1:])
-    with pytest.raises(ManifestError, match=r"l0_syn\.mem: sha256 does not match"):
+    with pytest.raises(ManifestError, match=r"l0_weights\.mem: sha256 does not match"):
         GoldenNetwork.from_export(export)
 
 
@@ -81,10 +83,15 @@ def test_a_missing_manifest_is_reported(tmp_path) -> None:
     ("field", "value", "message"),
     [
         ("acc_bits", 2, r"'layers\[0\]\.acc_bits' must be \d+ \(derived from the weights"),
-        ("index_bits", 7, r"'layers\[0\]\.index_bits' must be 3 \(derived"),
+        ("nnz", 7, r"'layers\[0\]\.nnz' must be \d+ \(derived from the weights"),
+        ("layout_bits", {"dense_rows": 1, "csr_fanout": 1}, r"'layers\[0\]\.layout_bits' must"),
+        ("bank_depth", 7, r"'layers\[0\]\.bank_depth' must be 1 \(derived"),
         ("ptr_bits", 9, r"'layers\[0\]\.ptr_bits' must be \d+ \(derived"),
+        ("slot_bits", 9, r"'layers\[0\]\.slot_bits' must be \d+ \(derived"),
         ("weight_bits", 9, r"'layers\[0\]\.weight_bits' must be in 2\.\.8"),
         ("nnz", 31, r"'layers\[0\]\.nnz' must be at most n_in \* n_out = 30"),
+        ("kind", "conv", r"'layers\[0\]\.kind' must be one of \('fc',\)"),
+        ("layout", "dense", r"'layers\[0\]\.layout' must be one of"),
     ],
 )
 def test_a_resealed_derived_field_is_recomputed_and_refused(export, field, value, message):
@@ -93,7 +100,37 @@ def test_a_resealed_derived_field_is_recomputed_and_refused(export, field, value
         GoldenNetwork.from_export(export)
 
 
+def test_resealed_lanes_are_refused(export) -> None:
+    _edit_manifest(export, lambda raw: raw.update(lanes=3))
+    with pytest.raises(ManifestError, match=r"field 'lanes' must be one of \(1, 2, 4, 8\)"):
+        load_manifest(export)
+    _edit_manifest(export, lambda raw: raw.update(lanes=4))
+    with pytest.raises(ManifestError, match=r"'layers\[0\]\.bank_depth' must be 2"):
+        load_manifest(export)
+
+
+def test_a_non_canonical_encoding_is_refused(tmp_path, rng) -> None:
+    """Swapping two words of one input keeps the weights but not the one encoding."""
+    from sdsnn_hw.fileio import sha256_file
+
+    layers = random_network(rng, (6, 5, 3), weight_bits=6, v_bits=12, density=0.8)
+    write_network(tmp_path, layers, np.ones((1, 3, 6)), lanes=1, layout="csr_fanout")
+    export = tmp_path / "export"
+    manifest = load_manifest(export)
+    layer = manifest.layers[0]
+    rom = export / layer.weights.file
+    words = rom.read_text().splitlines()
+    ptr = [int(w, 16) for w in (export / layer.ptr.file).read_text().splitlines()]
+    j = next(j for j in range(layer.n_in) if ptr[j + 1] - ptr[j] >= 2)
+    a, b = ptr[j], ptr[j] + 1
+    words[a], words[b] = words[b], words[a]
+    rom.write_text("\n".join(words) + "\n")
+    _edit_manifest(export, lambda raw: raw["layers"][0]["weights"].update(sha256=sha256_file(rom)))
+    with pytest.raises(ManifestError, match="not the canonical"):
+        GoldenNetwork.from_export(export)
+
+
 def test_a_resealed_depth_is_refused(export) -> None:
     _edit_manifest(export, lambda raw: raw["layers"][1]["ptr"].update(depth=99))
-    with pytest.raises(ManifestError, match=r"'layers\[1\]\.ptr' must be n_in \+ 1 = 6 words"):
+    with pytest.raises(ManifestError, match=r"'layers\[1\]\.ptr\.depth' must be 6 \(derived"):
         load_manifest(export)

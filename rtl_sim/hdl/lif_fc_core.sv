@@ -1,0 +1,548 @@
+// P-lane event-driven fully connected layer of integer LIF neurons.
+//
+// See docs/microarchitecture.md for the pipeline, banking, hazards and the exact
+// cycle count; numerics follow docs/hardware-contract.md, section 3.
+//
+// Neuron n lives in bank n % LANES at address n / LANES. One time step:
+//   accept  start_i while ready_o: latch spikes_i (masked to inputs with stored words)
+//   stream  the spike queue pops one spiking input per cycle, the pointer ROM gives its
+//           word range, and one weight-ROM word per cycle is read; its LANES slots add
+//           into the LANES accumulator banks (read-modify-write, last write forwarded)
+//   update  DEPTH cycles, LANES neurons each: read accumulator and membrane, update,
+//           write the membrane back, clear the accumulator, stream out, set spikes_o
+//   done_o  one-cycle pulse: spikes_o holds the step's output spikes
+// After reset a clear pass zeroes the RAMs and scans the pointer ROM (ready_o low).
+`default_nettype none
+
+module lif_fc_core #(
+    parameter int N_IN = 8,             // inputs
+    parameter int N_OUT = 8,            // neurons
+    parameter int LANES = 2,            // synapse and neuron lanes P: 1, 2, 4 or 8
+    parameter int LAYOUT = 0,           // weight memory layout: 0 dense_rows, 1 csr_fanout
+    parameter int W_BITS = 8,           // weight field width (two's complement)
+    parameter int V_BITS = 16,          // stored membrane width (v_min_i/v_max_i may be narrower)
+    parameter int ACC_BITS = 16,        // step current width, never overflows
+    parameter int WROM_DEPTH = 1,       // weight ROM words
+    parameter int PTR_BITS = 1,         // pointer ROM word width (holds WROM word counts)
+    parameter PTR_FILE = "",            // pointer ROM image (N_IN + 1 words)
+    parameter WROM_FILE = "",           // weight ROM image (WROM_DEPTH words)
+    parameter PTR_PLUSARG = "",         // simulation: +<PTR_PLUSARG>=<path> overrides PTR_FILE
+    parameter WROM_PLUSARG = "",        // simulation: +<WROM_PLUSARG>=<path> overrides WROM_FILE
+    // derived, do not override
+    parameter int DEPTH = (N_OUT + LANES - 1) / LANES,  // bank depth
+    parameter int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1  // bank address width
+) (
+    input  wire                             clk_i,
+    input  wire                             rst_ni,           // asynchronous, active low
+    // layer configuration, held constant while the core runs
+    input  wire signed [        V_BITS-1:0] v_th_i,
+    input  wire        [$clog2(V_BITS)-1:0] leak_shift_i,
+    input  wire signed [        V_BITS-1:0] v_min_i,          // membrane saturation bounds
+    input  wire signed [        V_BITS-1:0] v_max_i,
+    // step handshake: start_i, spikes_i and first_step_i are taken when ready_o is high
+    input  wire                             start_i,
+    input  wire                             first_step_i,     // new sample: membranes from 0
+    input  wire        [          N_IN-1:0] spikes_i,
+    output logic                            ready_o,
+    output logic                            done_o,           // pulse: spikes_o complete
+    output logic       [         N_OUT-1:0] spikes_o,
+    // update stream: one beat per bank address in every step
+    output logic                            upd_valid_o,
+    output logic       [            AW-1:0] upd_addr_o,       // bank address a: neurons a*P+p
+    output logic       [         LANES-1:0] upd_spikes_o,
+    output logic       [  LANES*V_BITS-1:0] upd_membranes_o,  // lane p at [p*V_BITS +: V_BITS]
+    // activity counters since reset (docs/microarchitecture.md)
+    output logic       [              63:0] cycles_o,
+    output logic       [              63:0] synops_o,
+    output logic       [              63:0] ptr_reads_o,
+    output logic       [              63:0] wrom_reads_o,
+    output logic       [              63:0] acc_reads_o,
+    output logic       [              63:0] acc_writes_o,
+    output logic       [              63:0] mem_reads_o,
+    output logic       [              63:0] mem_writes_o
+);
+  localparam int IW = (N_IN > 1) ? $clog2(N_IN) : 1;      // input index width
+  localparam int JW = $clog2(N_IN + 1);                   // pointer ROM address width
+  localparam int SLOT_BITS = (LAYOUT == 1) ? AW + W_BITS : W_BITS;
+  localparam int WORD_BITS = LANES * SLOT_BITS;
+  localparam int WAW = (WROM_DEPTH > 1) ? $clog2(WROM_DEPTH) : 1;
+  localparam int CLR_CYCLES = (DEPTH > N_IN + 1) ? DEPTH : N_IN + 1;
+  localparam int CW = $clog2(CLR_CYCLES + 1);
+  localparam int LW = $clog2(LANES + 1);                  // lane count width
+  localparam int SPK_BITS = DEPTH * LANES;                // neurons with padding
+
+  initial begin : check_parameters
+    if (LANES != 1 && LANES != 2 && LANES != 4 && LANES != 8) begin
+      $fatal(1, "%m: LANES must be 1, 2, 4 or 8");
+    end
+    if (LAYOUT != 0 && LAYOUT != 1) begin
+      $fatal(1, "%m: LAYOUT must be 0 (dense_rows) or 1 (csr_fanout)");
+    end
+    if (N_IN < 1 || N_OUT < 1) begin
+      $fatal(1, "%m: N_IN and N_OUT must be at least 1");
+    end
+    if (ACC_BITS < W_BITS) begin
+      $fatal(1, "%m: ACC_BITS must be at least W_BITS");
+    end
+    if (WAW > PTR_BITS) begin
+      $fatal(1, "%m: PTR_BITS must hold every weight ROM address");
+    end
+  end
+
+  typedef enum logic [2:0] {
+    S_CLEAR,  // after reset: zero the RAMs, scan the pointer ROM
+    S_IDLE,   // ready for a step
+    S_ACC,    // stream the weight words of the spiking inputs
+    S_UPD,    // read accumulators and membranes, DEPTH cycles
+    S_FIN     // last update write
+  } state_e;
+
+  // ---------------------------------------------------------------------------------
+  // Control registers
+  state_e state_q, state_d, state_next;  // state_next: without this cycle's accept
+  logic [CW-1:0] clr_q, clr_d;            // clear pass cycle
+  logic scan_q, scan_d;                   // pointer words of input scan_idx_q arrive
+  logic [IW-1:0] scan_idx_q, scan_idx_d;
+  logic [N_IN-1:0] nonempty_q, nonempty_d;  // inputs with at least one weight word
+  logic first_q, first_d;
+  logic fill_q, fill_d;                   // first cycle after accept
+  logic ptrv_q, ptrv_d;                   // pointer ROM output holds an unused range
+  logic act_q, act_d;                     // streaming a range
+  logic [PTR_BITS-1:0] addr_q, addr_d, end_q, end_d;
+  logic [AW-1:0] row_q, row_d;            // word index within the input (dense_rows)
+  logic s1_valid_q, s1_valid_d;           // weight word arrives
+  logic [AW-1:0] s1_row_q, s1_row_d;
+  logic [AW-1:0] uaddr_q, uaddr_d;        // update read address
+  logic u2_valid_q, u2_valid_d;           // update operands arrive
+  logic [AW-1:0] u2_addr_q, u2_addr_d;
+  logic [SPK_BITS-1:0] spikes_q, spikes_d;  // bank address a at [a*LANES +: LANES]
+  logic done_q, done_d;
+  logic upd_valid_q, upd_valid_d;
+  logic [AW-1:0] upd_addr_q, upd_addr_d;
+  logic [LANES-1:0] upd_spikes_q, upd_spikes_d;
+  logic [LANES*V_BITS-1:0] upd_mem_q, upd_mem_d;
+  logic [63:0] cycles_q, cycles_d, synops_q, synops_d, ptr_reads_q, ptr_reads_d;
+  logic [63:0] wrom_reads_q, wrom_reads_d, acc_reads_q, acc_reads_d;
+  logic [63:0] acc_writes_q, acc_writes_d, mem_reads_q, mem_reads_d;
+  logic [63:0] mem_writes_q, mem_writes_d;
+
+  // Per-lane pipeline registers
+  logic [LANES-1:0] s2_en_q, s2_en_d;                 // accumulate stage 2 active
+  logic [AW-1:0] s2_addr_q[LANES], s2_addr_d[LANES];
+  logic signed [W_BITS-1:0] s2_w_q[LANES], s2_w_d[LANES];
+  logic [AW-1:0] rd_addr_q[LANES], rd_addr_d[LANES];  // address of the read in flight
+  logic [LANES-1:0] byp_en_q, byp_en_d;               // last cycle's accumulator write
+  logic [AW-1:0] byp_addr_q[LANES], byp_addr_d[LANES];
+  logic signed [ACC_BITS-1:0] byp_data_q[LANES], byp_data_d[LANES];
+
+  // ---------------------------------------------------------------------------------
+  // Spike queue and pointer ROM (two read ports: ptr[j] and ptr[j + 1])
+  logic accept;
+  logic q_valid, q_pop;
+  logic [IW-1:0] q_index;
+  logic ptr_en;
+  logic [JW-1:0] ptr_addr_lo, ptr_addr_hi;
+  logic [PTR_BITS-1:0] ptr_lo, ptr_hi;
+
+  spike_queue #(
+      .N(N_IN)
+  ) u_queue (
+      .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
+      .load_i  (accept),
+      .spikes_i(spikes_i & nonempty_q),
+      .pop_i   (q_pop),
+      .valid_o (q_valid),
+      .index_o (q_index)
+  );
+
+  weight_rom #(
+      .WIDTH  (PTR_BITS),
+      .DEPTH  (N_IN + 1),
+      .FILE   (PTR_FILE),
+      .PLUSARG(PTR_PLUSARG)
+  ) u_ptr_lo (
+      .clk_i  (clk_i),
+      .en_i   (ptr_en),
+      .addr_i (ptr_addr_lo),
+      .rdata_o(ptr_lo)
+  );
+
+  weight_rom #(
+      .WIDTH  (PTR_BITS),
+      .DEPTH  (N_IN + 1),
+      .FILE   (PTR_FILE),
+      .PLUSARG(PTR_PLUSARG)
+  ) u_ptr_hi (
+      .clk_i  (clk_i),
+      .en_i   (ptr_en),
+      .addr_i (ptr_addr_hi),
+      .rdata_o(ptr_hi)
+  );
+
+  // ---------------------------------------------------------------------------------
+  // Word issue: the current range, or straight from the pointer ROM output
+  logic issue, last, ptr_take, idle;
+  logic [PTR_BITS-1:0] cur_addr, cur_end;
+  logic [AW-1:0] cur_row;
+  logic [WORD_BITS-1:0] word;
+
+  always_comb begin
+    cur_addr = act_q ? addr_q : ptr_lo;
+    cur_end = act_q ? end_q : ptr_hi;
+    cur_row = act_q ? row_q : '0;
+    issue = (state_q == S_ACC) && (act_q || ptrv_q);
+    last = (cur_addr + 1'b1) == cur_end;
+    ptr_take = issue && (!act_q || (last && ptrv_q));
+    q_pop = (state_q == S_ACC) && q_valid && (!ptrv_q || ptr_take);
+    idle = (state_q == S_ACC) && !fill_q && !act_q && !ptrv_q && !q_valid;
+  end
+
+  weight_rom #(
+      .WIDTH  (WORD_BITS),
+      .DEPTH  (WROM_DEPTH),
+      .FILE   (WROM_FILE),
+      .PLUSARG(WROM_PLUSARG)
+  ) u_wrom (
+      .clk_i  (clk_i),
+      .en_i   (issue),
+      .addr_i (cur_addr[WAW-1:0]),
+      .rdata_o(word)
+  );
+
+  // ---------------------------------------------------------------------------------
+  // Banks: accumulators and membranes, one bank per lane
+  logic [LANES-1:0] acc_we, acc_re, mem_we, s1_en, fire;
+  logic [AW-1:0] acc_waddr[LANES], acc_raddr[LANES], s1_addr[LANES], mem_addr_w;
+  logic signed [ACC_BITS-1:0] acc_wdata[LANES], acc_rdata[LANES], acc_operand[LANES];
+  logic signed [W_BITS-1:0] s1_w[LANES];
+  logic signed [V_BITS-1:0] mem_wdata[LANES], mem_rdata[LANES], u_new[LANES];
+  logic clearing;
+  logic [AW-1:0] clr_addr;
+
+  assign clearing = (state_q == S_CLEAR) && (clr_q < CW'(DEPTH));
+  assign clr_addr = clr_q[AW-1:0];
+
+  // The clear pass cycle as a pointer ROM address and an input index
+  logic [JW-1:0] clr_ptr;
+  logic [IW-1:0] clr_input;
+  assign clr_ptr = clr_q[JW-1:0];
+  assign clr_input = clr_q[IW-1:0];
+  assign mem_addr_w = clearing ? clr_addr : u2_addr_q;
+
+  for (genvar p = 0; p < LANES; p++) begin : g_lane
+    // Stage 1: slot p of the weight word
+    assign s1_w[p] = word[p*SLOT_BITS+:W_BITS];
+    if (LAYOUT == 1) begin : g_fanout
+      logic unused_row;  // the address comes from the slot
+      assign unused_row = ^s1_row_q;
+      assign s1_addr[p] = word[p*SLOT_BITS+W_BITS+:AW];
+    end else begin : g_dense
+      assign s1_addr[p] = s1_row_q;
+    end
+    assign s1_en[p] = s1_valid_q && (s1_w[p] != '0);
+
+    // Stage 2 / update stage 2: the read data, or the write of the previous cycle to
+    // the same address (the RAM may not have it yet)
+    assign acc_operand[p] = (byp_en_q[p] && byp_addr_q[p] == rd_addr_q[p]) ? byp_data_q[p]
+                                                                           : acc_rdata[p];
+    assign acc_re[p] = s1_en[p] || (state_q == S_UPD);
+    assign acc_raddr[p] = (state_q == S_UPD) ? uaddr_q : s1_addr[p];
+    assign acc_we[p] = s2_en_q[p] || u2_valid_q || clearing;
+    assign acc_waddr[p] = s2_en_q[p] ? s2_addr_q[p] : mem_addr_w;
+    assign acc_wdata[p] = s2_en_q[p] ? acc_operand[p] + ACC_BITS'(s2_w_q[p]) : '0;
+    assign mem_we[p] = u2_valid_q || clearing;
+    assign mem_wdata[p] = clearing ? '0 : u_new[p];
+
+    bank_ram #(
+        .WIDTH(ACC_BITS),
+        .DEPTH(DEPTH)
+    ) u_acc (
+        .clk_i  (clk_i),
+        .we_i   (acc_we[p]),
+        .waddr_i(acc_waddr[p]),
+        .wdata_i(acc_wdata[p]),
+        .re_i   (acc_re[p]),
+        .raddr_i(acc_raddr[p]),
+        .rdata_o(acc_rdata[p])
+    );
+
+    bank_ram #(
+        .WIDTH(V_BITS),
+        .DEPTH(DEPTH)
+    ) u_mem (
+        .clk_i  (clk_i),
+        .we_i   (mem_we[p]),
+        .waddr_i(mem_addr_w),
+        .wdata_i(mem_wdata[p]),
+        .re_i   (state_q == S_UPD),
+        .raddr_i(uaddr_q),
+        .rdata_o(mem_rdata[p])
+    );
+
+    lif_update #(
+        .V_BITS  (V_BITS),
+        .ACC_BITS(ACC_BITS)
+    ) u_update (
+        .u_i         (mem_rdata[p]),
+        .first_i     (first_q),
+        .acc_i       (acc_operand[p]),
+        .leak_shift_i(leak_shift_i),
+        .v_th_i      (v_th_i),
+        .v_min_i     (v_min_i),
+        .v_max_i     (v_max_i),
+        .fire_o      (fire[p]),
+        .u_o         (u_new[p])
+    );
+  end
+
+  // Population counts of the lanes active this cycle (synapses, accumulator writes)
+  function automatic logic [LW-1:0] count_ones(input logic [LANES-1:0] bits);
+    count_ones = '0;
+    for (int p = 0; p < LANES; p++) begin
+      count_ones = count_ones + LW'(bits[p]);
+    end
+  endfunction
+
+  logic [LW-1:0] s1_count, s2_count;
+  assign s1_count = count_ones(s1_en);
+  assign s2_count = count_ones(s2_en_q);
+
+  // ---------------------------------------------------------------------------------
+  // Next state
+  // Kept apart from the blocks below: only this logic depends on the step inputs, so a
+  // simulator re-evaluates little when they change.
+  assign accept = (state_q == S_IDLE) && start_i;
+  assign state_d = accept ? S_ACC : state_next;
+  assign first_d = accept ? first_step_i : first_q;
+  assign fill_d = accept;
+  assign cycles_d = cycles_q + 64'(accept || state_q == S_ACC || state_q == S_UPD
+                                   || state_q == S_FIN);
+
+  always_comb begin
+    state_next = state_q;
+    clr_d = clr_q;
+    scan_d = 1'b0;
+    scan_idx_d = scan_idx_q;
+    nonempty_d = nonempty_q;
+    ptrv_d = ptrv_q;
+    act_d = act_q;
+    addr_d = addr_q;
+    end_d = end_q;
+    row_d = row_q;
+    uaddr_d = uaddr_q;
+    ptr_en = 1'b0;
+    ptr_addr_lo = JW'(q_index);
+    ptr_addr_hi = JW'(q_index) + 1'b1;
+
+    case (state_q)
+      S_CLEAR: begin
+        // cycle k: zero bank address k, read ptr[k] and ptr[k + 1]; compare them at k + 1
+        ptr_addr_lo = clr_ptr;
+        ptr_addr_hi = clr_ptr + 1'b1;
+        if (clr_q < CW'(N_IN)) begin
+          ptr_en = 1'b1;
+          scan_d = 1'b1;
+          scan_idx_d = clr_input;
+        end
+        if (clr_q == CW'(CLR_CYCLES - 1)) begin
+          state_next = S_IDLE;
+        end else begin
+          clr_d = clr_q + 1'b1;
+        end
+      end
+      S_IDLE: ;  // a start is taken below
+      S_ACC: begin
+        ptr_en = q_pop;
+        if (q_pop) begin
+          ptrv_d = 1'b1;
+        end else if (ptr_take) begin
+          ptrv_d = 1'b0;
+        end
+        if (issue) begin
+          if (!last) begin
+            act_d = 1'b1;
+            addr_d = cur_addr + 1'b1;
+            end_d = cur_end;
+            row_d = cur_row + 1'b1;
+          end else if (act_q && ptrv_q) begin
+            act_d = 1'b1;
+            addr_d = ptr_lo;
+            end_d = ptr_hi;
+            row_d = '0;
+          end else begin
+            act_d = 1'b0;
+          end
+        end
+        if (idle) begin
+          uaddr_d = '0;
+          state_next = S_UPD;
+        end
+      end
+      S_UPD: begin
+        if (uaddr_q == AW'(DEPTH - 1)) begin
+          state_next = S_FIN;
+        end else begin
+          uaddr_d = uaddr_q + 1'b1;
+        end
+      end
+      S_FIN: begin
+        state_next = S_IDLE;
+      end
+      default: state_next = S_IDLE;
+    endcase
+    if (scan_q) begin
+      nonempty_d[scan_idx_q] = ptr_lo != ptr_hi;
+    end
+  end
+
+  always_comb begin
+    s1_valid_d = issue;
+    s1_row_d = cur_row;
+    u2_valid_d = state_q == S_UPD;
+    u2_addr_d = uaddr_q;
+    done_d = state_q == S_FIN;
+    upd_valid_d = u2_valid_q;
+    upd_addr_d = u2_addr_q;
+    // the update pass visits addresses 0 .. DEPTH-1 in order: shift each beat in from
+    // the top, so after the pass address a sits at [a*LANES +: LANES]
+    spikes_d = spikes_q;
+    if (u2_valid_q) begin
+      spikes_d = SPK_BITS'({fire, spikes_q} >> LANES);
+    end
+    for (int p = 0; p < LANES; p++) begin
+      s2_en_d[p] = s1_en[p];
+      s2_addr_d[p] = s1_addr[p];
+      s2_w_d[p] = s1_w[p];
+      rd_addr_d[p] = acc_raddr[p];
+      byp_en_d[p] = acc_we[p];
+      byp_addr_d[p] = acc_waddr[p];
+      byp_data_d[p] = acc_wdata[p];
+      // padding neurons (n >= N_OUT) never fire: their current is always 0
+      upd_spikes_d[p] = fire[p];
+      upd_mem_d[p*V_BITS+:V_BITS] = u_new[p];
+    end
+    synops_d = synops_q + 64'(s1_count);
+    ptr_reads_d = ptr_reads_q + (q_pop ? 64'd2 : 64'd0);
+    wrom_reads_d = wrom_reads_q + 64'(issue);
+    acc_reads_d = acc_reads_q + 64'(s1_count) + ((state_q == S_UPD) ? 64'(LANES) : 64'd0);
+    acc_writes_d = acc_writes_q + 64'(s2_count) + (u2_valid_q ? 64'(LANES) : 64'd0);
+    mem_reads_d = mem_reads_q + ((state_q == S_UPD) ? 64'(LANES) : 64'd0);
+    mem_writes_d = mem_writes_q + (u2_valid_q ? 64'(LANES) : 64'd0);
+  end
+
+  // ---------------------------------------------------------------------------------
+  // Registers
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= S_CLEAR;
+      clr_q <= '0;
+      scan_q <= 1'b0;
+      scan_idx_q <= '0;
+      nonempty_q <= '0;
+      first_q <= 1'b0;
+      fill_q <= 1'b0;
+      ptrv_q <= 1'b0;
+      act_q <= 1'b0;
+      addr_q <= '0;
+      end_q <= '0;
+      row_q <= '0;
+      s1_valid_q <= 1'b0;
+      s1_row_q <= '0;
+      uaddr_q <= '0;
+      u2_valid_q <= 1'b0;
+      u2_addr_q <= '0;
+      spikes_q <= '0;
+      done_q <= 1'b0;
+      upd_valid_q <= 1'b0;
+      upd_addr_q <= '0;
+      upd_spikes_q <= '0;
+      upd_mem_q <= '0;
+      cycles_q <= '0;
+      synops_q <= '0;
+      ptr_reads_q <= '0;
+      wrom_reads_q <= '0;
+      acc_reads_q <= '0;
+      acc_writes_q <= '0;
+      mem_reads_q <= '0;
+      mem_writes_q <= '0;
+      s2_en_q <= '0;
+      byp_en_q <= '0;
+    end else begin
+      state_q <= state_d;
+      clr_q <= clr_d;
+      scan_q <= scan_d;
+      scan_idx_q <= scan_idx_d;
+      nonempty_q <= nonempty_d;
+      first_q <= first_d;
+      fill_q <= fill_d;
+      ptrv_q <= ptrv_d;
+      act_q <= act_d;
+      addr_q <= addr_d;
+      end_q <= end_d;
+      row_q <= row_d;
+      s1_valid_q <= s1_valid_d;
+      s1_row_q <= s1_row_d;
+      uaddr_q <= uaddr_d;
+      u2_valid_q <= u2_valid_d;
+      u2_addr_q <= u2_addr_d;
+      spikes_q <= spikes_d;
+      done_q <= done_d;
+      upd_valid_q <= upd_valid_d;
+      upd_addr_q <= upd_addr_d;
+      upd_spikes_q <= upd_spikes_d;
+      upd_mem_q <= upd_mem_d;
+      cycles_q <= cycles_d;
+      synops_q <= synops_d;
+      ptr_reads_q <= ptr_reads_d;
+      wrom_reads_q <= wrom_reads_d;
+      acc_reads_q <= acc_reads_d;
+      acc_writes_q <= acc_writes_d;
+      mem_reads_q <= mem_reads_d;
+      mem_writes_q <= mem_writes_d;
+      s2_en_q <= s2_en_d;
+      byp_en_q <= byp_en_d;
+    end
+  end
+
+  // Per-lane data registers (their valid bits above are reset)
+  for (genvar p = 0; p < LANES; p++) begin : g_lane_q
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        s2_addr_q[p] <= '0;
+        s2_w_q[p] <= '0;
+        rd_addr_q[p] <= '0;
+        byp_addr_q[p] <= '0;
+        byp_data_q[p] <= '0;
+      end else begin
+        s2_addr_q[p] <= s2_addr_d[p];
+        s2_w_q[p] <= s2_w_d[p];
+        rd_addr_q[p] <= rd_addr_d[p];
+        byp_addr_q[p] <= byp_addr_d[p];
+        byp_data_q[p] <= byp_data_d[p];
+      end
+    end
+  end
+
+  assign ready_o = state_q == S_IDLE;
+  assign done_o = done_q;
+  assign spikes_o = spikes_q[N_OUT-1:0];
+  if (SPK_BITS > N_OUT) begin : g_padding
+    logic unused_padding;  // padding neurons never fire
+    assign unused_padding = ^spikes_q[SPK_BITS-1:N_OUT];
+  end
+  assign upd_valid_o = upd_valid_q;
+  assign upd_addr_o = upd_addr_q;
+  assign upd_spikes_o = upd_spikes_q;
+  assign upd_membranes_o = upd_mem_q;
+  assign cycles_o = cycles_q;
+  assign synops_o = synops_q;
+  assign ptr_reads_o = ptr_reads_q;
+  assign wrom_reads_o = wrom_reads_q;
+  assign acc_reads_o = acc_reads_q;
+  assign acc_writes_o = acc_writes_q;
+  assign mem_reads_o = mem_reads_q;
+  assign mem_writes_o = mem_writes_q;
+endmodule
+
+`default_nettype wire

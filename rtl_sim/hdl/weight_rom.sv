@@ -1,0 +1,47 @@
+// Read-only memory with one registered read port (docs/microarchitecture.md).
+//
+// The image loads at time 0 with $readmemh(FILE), the form Yosys, Vivado and Quartus
+// turn into an initialised block RAM. Simulation only: a plusarg +<PLUSARG>=<path>
+// reloads the image from <path> instead, so one simulator build serves many weight
+// sets. The string / $value$plusargs code sits inside `ifndef SYNTHESIS.
+`default_nettype none
+
+module weight_rom #(
+    parameter int WIDTH = 8,    // word width in bits
+    parameter int DEPTH = 16,   // words
+    parameter FILE = "",        // $readmemh image loaded at time 0 (empty: none)
+    parameter PLUSARG = "",     // simulation: +<PLUSARG>=<path> overrides FILE (empty: none)
+    // derived, do not override
+    parameter int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1
+) (
+    input  wire              clk_i,
+    input  wire              en_i,     // read enable: rdata_o holds mem[addr_i] next cycle
+    input  wire  [   AW-1:0] addr_i,
+    output logic [WIDTH-1:0] rdata_o   // holds its value while en_i is low
+);
+  logic [WIDTH-1:0] mem[DEPTH];
+  logic [WIDTH-1:0] rdata_q;
+
+  initial begin : load_image
+`ifndef SYNTHESIS
+    string path;
+    if (PLUSARG != "" && $value$plusargs($sformatf("%s=%%s", PLUSARG), path)) begin
+      $readmemh(path, mem);
+    end else if (FILE != "") begin
+      $readmemh(FILE, mem);
+    end
+`else
+    $readmemh(FILE, mem);
+`endif
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (en_i) begin
+      rdata_q <= mem[addr_i];
+    end
+  end
+
+  assign rdata_o = rdata_q;
+endmodule
+
+`default_nettype wire
