@@ -144,3 +144,31 @@ def test_script_passes_parameters_to_the_deferred_top() -> None:
 def test_unknown_target_is_rejected() -> None:
     with pytest.raises(SynthError, match="unknown target"):
         SynthOptions(target="ice40")
+
+
+def test_sdsnn_synth_places_a_network_with_its_weights_in_block_ram(tmp_path: Path) -> None:
+    """`sdsnn synth` on an export: place and route passes, every weight ROM is block RAM."""
+    import json
+
+    from sdsnn_hw.cli import main
+    from tests.networks import random_network, write_network
+
+    rng = np.random.default_rng(3)
+    layers = random_network(rng, (16, 24, 4), weight_bits=6, v_bits=12, density=0.9)
+    inputs = (rng.random((3, 4, 16)) < 0.4).astype(np.uint8)
+    write_network(tmp_path, layers, inputs, lanes=4)
+    code = main([
+        "synth", str(tmp_path / "export"), "--out", str(tmp_path / "synth"),
+        "--stimulus", str(tmp_path / "stimulus.npz"),
+    ])  # fmt: skip
+    assert code == 0
+    summary = json.loads((tmp_path / "synth" / "summary.json").read_text())
+    assert summary["weight_memories_in_block_ram"] is True
+    assert summary["bram"] >= 2 and summary["lut"] > 0 and summary["ff"] > 0
+    assert summary["fmax_mhz"] > 0
+    assert summary["latency_us"] == pytest.approx(
+        summary["cycles_per_inference"] / summary["fmax_mhz"], rel=1e-3
+    )
+    weight_roms = [name for name in summary["memories"] if name.endswith("u_wrom.mem")]
+    assert len(weight_roms) == 2
+    assert all(summary["memories"][name] == "block_ram" for name in weight_roms)

@@ -1,13 +1,16 @@
 // Simple dual-port RAM: one write port, one registered read port, one clock.
 //
-// A read of the address written in the same cycle returns the old word here; the
-// core never relies on that (it forwards the last write itself), so any block RAM
-// read-during-write mode is fine. Contents are not reset: the core clears them.
+// TRANSPARENT = 0: a read of the address written in the same cycle returns the old
+// word (the core never relies on that). TRANSPARENT = 1: it returns the word being
+// written (write-first), which the accumulator banks use to forward the last write
+// without a multiplexer after the read register. Contents are not reset: the core
+// clears them.
 `default_nettype none
 
 module bank_ram #(
     parameter int WIDTH = 16,  // word width in bits
     parameter int DEPTH = 4,   // words
+    parameter bit TRANSPARENT = 0,  // read-during-write to one address returns wdata_i
     // derived, do not override
     parameter int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1
 ) (
@@ -30,7 +33,11 @@ module bank_ram #(
 
   always_ff @(posedge clk_i) begin
     if (re_i) begin
-      rdata_q <= mem[raddr_i];
+      if (TRANSPARENT && we_i && waddr_i == raddr_i) begin
+        rdata_q <= wdata_i;
+      end else begin
+        rdata_q <= mem[raddr_i];
+      end
     end
   end
 

@@ -69,7 +69,6 @@ module lif_fc_core #(
   localparam int CLR_CYCLES = (DEPTH > N_IN + 1) ? DEPTH : N_IN + 1;
   localparam int CW = $clog2(CLR_CYCLES + 1);
   localparam int LW = $clog2(LANES + 1);                  // lane count width
-  localparam int SPK_BITS = DEPTH * LANES;                // neurons with padding
 
   initial begin : check_parameters
     if (LANES != 1 && LANES != 2 && LANES != 4 && LANES != 8) begin
@@ -104,6 +103,9 @@ module lif_fc_core #(
   logic scan_q, scan_d;                   // pointer words of input scan_idx_q arrive
   logic [IW-1:0] scan_idx_q, scan_idx_d;
   logic [N_IN-1:0] nonempty_q, nonempty_d;  // inputs with at least one weight word
+  logic [N_IN-1:0] single_q, single_d;      // inputs with exactly one weight word
+  logic ptr_single_q, ptr_single_d;       // the pointer ROM output range has one word
+  logic last_act_q, last_act_d;           // addr_q + 1 == end_q
   logic first_q, first_d;
   logic fill_q, fill_d;                   // first cycle after accept
   logic ptrv_q, ptrv_d;                   // pointer ROM output holds an unused range
@@ -115,7 +117,7 @@ module lif_fc_core #(
   logic [AW-1:0] uaddr_q, uaddr_d;        // update read address
   logic u2_valid_q, u2_valid_d;           // update operands arrive
   logic [AW-1:0] u2_addr_q, u2_addr_d;
-  logic [SPK_BITS-1:0] spikes_q, spikes_d;  // bank address a at [a*LANES +: LANES]
+  logic [N_OUT-1:0] spikes_q, spikes_d;
   logic done_q, done_d;
   logic upd_valid_q, upd_valid_d;
   logic [AW-1:0] upd_addr_q, upd_addr_d;
@@ -130,10 +132,8 @@ module lif_fc_core #(
   logic [LANES-1:0] s2_en_q, s2_en_d;                 // accumulate stage 2 active
   logic [AW-1:0] s2_addr_q[LANES], s2_addr_d[LANES];
   logic signed [W_BITS-1:0] s2_w_q[LANES], s2_w_d[LANES];
-  logic [AW-1:0] rd_addr_q[LANES], rd_addr_d[LANES];  // address of the read in flight
-  logic [LANES-1:0] byp_en_q, byp_en_d;               // last cycle's accumulator write
-  logic [AW-1:0] byp_addr_q[LANES], byp_addr_d[LANES];
-  logic signed [ACC_BITS-1:0] byp_data_q[LANES], byp_data_d[LANES];
+  logic [DEPTH-1:0] u2_row_q, u2_row_d;    // one-hot u2_addr_q while u2_valid_q
+  logic [DEPTH-1:0] upd_row_q;             // one-hot upd_addr_q while upd_valid_q
 
   // ---------------------------------------------------------------------------------
   // Spike queue and pointer ROM (two read ports: ptr[j] and ptr[j + 1])
@@ -182,7 +182,7 @@ module lif_fc_core #(
 
   // ---------------------------------------------------------------------------------
   // Word issue: the current range, or straight from the pointer ROM output
-  logic issue, last, ptr_take, idle;
+  logic issue, last, ptr_take, idle, next_last;
   logic [PTR_BITS-1:0] cur_addr, cur_end;
   logic [AW-1:0] cur_row;
   logic [WORD_BITS-1:0] word;
@@ -192,7 +192,10 @@ module lif_fc_core #(
     cur_end = act_q ? end_q : ptr_hi;
     cur_row = act_q ? row_q : '0;
     issue = (state_q == S_ACC) && (act_q || ptrv_q);
-    last = (cur_addr + 1'b1) == cur_end;
+    last = act_q ? last_act_q : ptr_single_q;
+    // after issuing cur_addr (not the last word): is cur_addr + 1 the last one?
+    next_last = act_q ? ((PTR_BITS + 1)'(addr_q) + (PTR_BITS + 1)'(2) == (PTR_BITS + 1)'(end_q))
+                      : ((PTR_BITS + 1)'(ptr_lo) + (PTR_BITS + 1)'(2) == (PTR_BITS + 1)'(ptr_hi));
     ptr_take = issue && (!act_q || (last && ptrv_q));
     q_pop = (state_q == S_ACC) && q_valid && (!ptrv_q || ptr_take);
     idle = (state_q == S_ACC) && !fill_q && !act_q && !ptrv_q && !q_valid;
@@ -219,6 +222,15 @@ module lif_fc_core #(
   logic signed [V_BITS-1:0] mem_wdata[LANES], mem_rdata[LANES], u_new[LANES];
   logic clearing;
   logic [AW-1:0] clr_addr;
+  // Membrane reads run one cycle ahead of the accumulator reads (address 0 in the
+  // idle-detect cycle, a + 1 in the update read of a), so lif_update can shift the
+  // membrane and prepare its bounds in U1 while the accumulator read is in flight.
+  logic mem_re;
+  logic [AW-1:0] mem_raddr, mraddr_q, mraddr_d;  // 0 until the idle-detect cycle, then a + 1
+  assign mem_re = idle || ((state_q == S_UPD) && (uaddr_q != AW'(DEPTH - 1)));
+  assign mem_raddr = mraddr_q;
+  assign mraddr_d = (idle || state_q == S_UPD) ? mraddr_q + 1'b1
+                  : (state_q == S_ACC) ? mraddr_q : '0;
 
   assign clearing = (state_q == S_CLEAR) && (clr_q < CW'(DEPTH));
   assign clr_addr = clr_q[AW-1:0];
@@ -244,9 +256,13 @@ module lif_fc_core #(
 
     // Stage 2 / update stage 2: the read data, or the write of the previous cycle to
     // the same address (the RAM may not have it yet)
-    assign acc_operand[p] = (byp_en_q[p] && byp_addr_q[p] == rd_addr_q[p]) ? byp_data_q[p]
-                                                                           : acc_rdata[p];
-    assign acc_re[p] = s1_en[p] || (state_q == S_UPD);
+    // the accumulator banks are write-first: a read issued in the cycle of a write to
+    // the same address returns the new word, so acc_rdata already holds the forwarded
+    // value
+    assign acc_operand[p] = acc_rdata[p];
+    // every word in S1 reads (also slots with weight 0, whose data goes unused), so the
+    // read enable does not wait for the weight ROM's slow clock-to-output
+    assign acc_re[p] = s1_valid_q || (state_q == S_UPD);
     assign acc_raddr[p] = (state_q == S_UPD) ? uaddr_q : s1_addr[p];
     assign acc_we[p] = s2_en_q[p] || u2_valid_q || clearing;
     assign acc_waddr[p] = s2_en_q[p] ? s2_addr_q[p] : mem_addr_w;
@@ -256,7 +272,8 @@ module lif_fc_core #(
 
     bank_ram #(
         .WIDTH(ACC_BITS),
-        .DEPTH(DEPTH)
+        .DEPTH(DEPTH),
+        .TRANSPARENT(1'b1)
     ) u_acc (
         .clk_i  (clk_i),
         .we_i   (acc_we[p]),
@@ -275,8 +292,8 @@ module lif_fc_core #(
         .we_i   (mem_we[p]),
         .waddr_i(mem_addr_w),
         .wdata_i(mem_wdata[p]),
-        .re_i   (state_q == S_UPD),
-        .raddr_i(uaddr_q),
+        .re_i   (mem_re),
+        .raddr_i(mem_raddr),
         .rdata_o(mem_rdata[p])
     );
 
@@ -284,6 +301,7 @@ module lif_fc_core #(
         .V_BITS  (V_BITS),
         .ACC_BITS(ACC_BITS)
     ) u_update (
+        .clk_i       (clk_i),
         .u_i         (mem_rdata[p]),
         .first_i     (first_q),
         .acc_i       (acc_operand[p]),
@@ -304,8 +322,7 @@ module lif_fc_core #(
     end
   endfunction
 
-  logic [LW-1:0] s1_count, s2_count;
-  assign s1_count = count_ones(s1_en);
+  logic [LW-1:0] s2_count;
   assign s2_count = count_ones(s2_en_q);
 
   // ---------------------------------------------------------------------------------
@@ -325,6 +342,8 @@ module lif_fc_core #(
     scan_d = 1'b0;
     scan_idx_d = scan_idx_q;
     nonempty_d = nonempty_q;
+    single_d = single_q;
+    last_act_d = last_act_q;
     ptrv_d = ptrv_q;
     act_d = act_q;
     addr_d = addr_q;
@@ -364,11 +383,13 @@ module lif_fc_core #(
             act_d = 1'b1;
             addr_d = cur_addr + 1'b1;
             end_d = cur_end;
+            last_act_d = next_last;
             row_d = cur_row + 1'b1;
           end else if (act_q && ptrv_q) begin
             act_d = 1'b1;
             addr_d = ptr_lo;
             end_d = ptr_hi;
+            last_act_d = ptr_single_q;
             row_d = '0;
           end else begin
             act_d = 1'b0;
@@ -393,7 +414,9 @@ module lif_fc_core #(
     endcase
     if (scan_q) begin
       nonempty_d[scan_idx_q] = ptr_lo != ptr_hi;
+      single_d[scan_idx_q] = ptr_lo + 1'b1 == ptr_hi;
     end
+    ptr_single_d = ptr_en ? single_q[q_index] : ptr_single_q;
   end
 
   always_comb begin
@@ -401,31 +424,32 @@ module lif_fc_core #(
     s1_row_d = cur_row;
     u2_valid_d = state_q == S_UPD;
     u2_addr_d = uaddr_q;
+    for (int a = 0; a < DEPTH; a++) begin
+      u2_row_d[a] = (state_q == S_UPD) && (uaddr_q == AW'(a));
+    end
     done_d = state_q == S_FIN;
     upd_valid_d = u2_valid_q;
     upd_addr_d = u2_addr_q;
-    // the update pass visits addresses 0 .. DEPTH-1 in order: shift each beat in from
-    // the top, so after the pass address a sits at [a*LANES +: LANES]
+    // spikes_q takes a row one cycle after its U2, from the stream-out register; the
+    // last row is read from that register directly (see spikes_o below)
     spikes_d = spikes_q;
-    if (u2_valid_q) begin
-      spikes_d = SPK_BITS'({fire, spikes_q} >> LANES);
+    for (int n = 0; n < N_OUT; n++) begin
+      if (upd_row_q[n/LANES]) begin
+        spikes_d[n] = upd_spikes_q[n%LANES];
+      end
     end
     for (int p = 0; p < LANES; p++) begin
       s2_en_d[p] = s1_en[p];
       s2_addr_d[p] = s1_addr[p];
       s2_w_d[p] = s1_w[p];
-      rd_addr_d[p] = acc_raddr[p];
-      byp_en_d[p] = acc_we[p];
-      byp_addr_d[p] = acc_waddr[p];
-      byp_data_d[p] = acc_wdata[p];
       // padding neurons (n >= N_OUT) never fire: their current is always 0
-      upd_spikes_d[p] = fire[p];
+      upd_spikes_d[p] = u2_valid_q ? fire[p] : upd_spikes_q[p];  // holds between steps
       upd_mem_d[p*V_BITS+:V_BITS] = u_new[p];
     end
-    synops_d = synops_q + 64'(s1_count);
+    synops_d = synops_q + 64'(s2_count);  // counted in S2, off the weight ROM output
     ptr_reads_d = ptr_reads_q + (q_pop ? 64'd2 : 64'd0);
     wrom_reads_d = wrom_reads_q + 64'(issue);
-    acc_reads_d = acc_reads_q + 64'(s1_count) + ((state_q == S_UPD) ? 64'(LANES) : 64'd0);
+    acc_reads_d = acc_reads_q + 64'(s2_count) + ((state_q == S_UPD) ? 64'(LANES) : 64'd0);
     acc_writes_d = acc_writes_q + 64'(s2_count) + (u2_valid_q ? 64'(LANES) : 64'd0);
     mem_reads_d = mem_reads_q + ((state_q == S_UPD) ? 64'(LANES) : 64'd0);
     mem_writes_d = mem_writes_q + (u2_valid_q ? 64'(LANES) : 64'd0);
@@ -440,6 +464,9 @@ module lif_fc_core #(
       scan_q <= 1'b0;
       scan_idx_q <= '0;
       nonempty_q <= '0;
+      single_q <= '0;
+      ptr_single_q <= 1'b0;
+      last_act_q <= 1'b0;
       first_q <= 1'b0;
       fill_q <= 1'b0;
       ptrv_q <= 1'b0;
@@ -467,13 +494,18 @@ module lif_fc_core #(
       mem_reads_q <= '0;
       mem_writes_q <= '0;
       s2_en_q <= '0;
-      byp_en_q <= '0;
+      u2_row_q <= '0;
+      upd_row_q <= '0;
+      mraddr_q <= '0;
     end else begin
       state_q <= state_d;
       clr_q <= clr_d;
       scan_q <= scan_d;
       scan_idx_q <= scan_idx_d;
       nonempty_q <= nonempty_d;
+      single_q <= single_d;
+      ptr_single_q <= ptr_single_d;
+      last_act_q <= last_act_d;
       first_q <= first_d;
       fill_q <= fill_d;
       ptrv_q <= ptrv_d;
@@ -501,7 +533,9 @@ module lif_fc_core #(
       mem_reads_q <= mem_reads_d;
       mem_writes_q <= mem_writes_d;
       s2_en_q <= s2_en_d;
-      byp_en_q <= byp_en_d;
+      u2_row_q <= u2_row_d;
+      upd_row_q <= u2_row_q;
+      mraddr_q <= mraddr_d;
     end
   end
 
@@ -511,26 +545,26 @@ module lif_fc_core #(
       if (!rst_ni) begin
         s2_addr_q[p] <= '0;
         s2_w_q[p] <= '0;
-        rd_addr_q[p] <= '0;
-        byp_addr_q[p] <= '0;
-        byp_data_q[p] <= '0;
       end else begin
         s2_addr_q[p] <= s2_addr_d[p];
         s2_w_q[p] <= s2_w_d[p];
-        rd_addr_q[p] <= rd_addr_d[p];
-        byp_addr_q[p] <= byp_addr_d[p];
-        byp_data_q[p] <= byp_data_d[p];
       end
     end
   end
 
   assign ready_o = state_q == S_IDLE;
   assign done_o = done_q;
-  assign spikes_o = spikes_q[N_OUT-1:0];
-  if (SPK_BITS > N_OUT) begin : g_padding
-    logic unused_padding;  // padding neurons never fire
-    assign unused_padding = ^spikes_q[SPK_BITS-1:N_OUT];
+  // spikes_o is flip-flops: rows 0 .. DEPTH-2 from spikes_q, the last row (complete in
+  // the done_o cycle, one cycle after its U2) from the stream-out register
+  for (genvar n = 0; n < N_OUT; n++) begin : g_spikes_o
+    if (n / LANES == DEPTH - 1) begin : g_last
+      assign spikes_o[n] = upd_spikes_q[n%LANES];
+    end else begin : g_row
+      assign spikes_o[n] = spikes_q[n];
+    end
   end
+  logic unused_last_row;
+  assign unused_last_row = ^spikes_q[N_OUT-1:(DEPTH-1)*LANES];
   assign upd_valid_o = upd_valid_q;
   assign upd_addr_o = upd_addr_q;
   assign upd_spikes_o = upd_spikes_q;

@@ -19,6 +19,9 @@ module weight_rom #(
     input  wire  [   AW-1:0] addr_i,
     output logic [WIDTH-1:0] rdata_o   // holds its value while en_i is low
 );
+  // Block RAM even when small: the weights are the product an FPGA engineer sizes, and a
+  // LUT ROM would trade block RAM for logic on the critical path (Yosys, Vivado).
+  (* rom_style = "block", ram_style = "block" *)
   logic [WIDTH-1:0] mem[DEPTH];
   logic [WIDTH-1:0] rdata_q;
 
