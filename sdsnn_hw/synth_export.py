@@ -136,7 +136,7 @@ def synth_export(
 
 def weight_memories(manifest: Manifest) -> list[str]:
     """Yosys names of every layer's weight ROM (instance ``u_l<k>``, ROM ``u_wrom``)."""
-    return [f"u_{layer.name}.u_wrom.mem" for layer in manifest.layers]
+    return [f"u_{layer.name}.u_wrom.g_block.mem" for layer in manifest.layers]
 
 
 def _summary(

@@ -169,6 +169,6 @@ def test_sdsnn_synth_places_a_network_with_its_weights_in_block_ram(tmp_path: Pa
     assert summary["latency_us"] == pytest.approx(
         summary["cycles_per_inference"] / summary["fmax_mhz"], rel=1e-3
     )
-    weight_roms = [name for name in summary["memories"] if name.endswith("u_wrom.mem")]
+    weight_roms = [name for name in summary["memories"] if name.endswith("u_wrom.g_block.mem")]
     assert len(weight_roms) == 2
     assert all(summary["memories"][name] == "block_ram" for name in weight_roms)

@@ -160,7 +160,8 @@ module lif_fc_core #(
       .WIDTH  (PTR_BITS),
       .DEPTH  (N_IN + 1),
       .FILE   (PTR_FILE),
-      .PLUSARG(PTR_PLUSARG)
+      .PLUSARG(PTR_PLUSARG),
+      .BLOCK  (1'b0)
   ) u_ptr_lo (
       .clk_i  (clk_i),
       .en_i   (ptr_en),
@@ -172,7 +173,8 @@ module lif_fc_core #(
       .WIDTH  (PTR_BITS),
       .DEPTH  (N_IN + 1),
       .FILE   (PTR_FILE),
-      .PLUSARG(PTR_PLUSARG)
+      .PLUSARG(PTR_PLUSARG),
+      .BLOCK  (1'b0)
   ) u_ptr_hi (
       .clk_i  (clk_i),
       .en_i   (ptr_en),

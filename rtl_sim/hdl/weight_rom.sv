@@ -11,6 +11,7 @@ module weight_rom #(
     parameter int DEPTH = 16,   // words
     parameter FILE = "",        // $readmemh image loaded at time 0 (empty: none)
     parameter PLUSARG = "",     // simulation: +<PLUSARG>=<path> overrides FILE (empty: none)
+    parameter bit BLOCK = 1'b1, // synthesis: block RAM even when small (else the tool's choice)
     // derived, do not override
     parameter int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1
 ) (
@@ -19,28 +20,49 @@ module weight_rom #(
     input  wire  [   AW-1:0] addr_i,
     output logic [WIDTH-1:0] rdata_o   // holds its value while en_i is low
 );
-  // Block RAM even when small: the weights are the product an FPGA engineer sizes, and a
-  // LUT ROM would trade block RAM for logic on the critical path (Yosys, Vivado).
-  (* rom_style = "block", ram_style = "block" *)
-  logic [WIDTH-1:0] mem[DEPTH];
   logic [WIDTH-1:0] rdata_q;
 
-  initial begin : load_image
+  // Block RAM even when small for the weights (BLOCK = 1), what an FPGA engineer sizes;
+  // small pointer ROMs may stay LUTs, which are faster than block RAM's clock-to-out.
+  // The two branches differ only in the synthesis attribute.
+  if (BLOCK) begin : g_block
+    (* rom_style = "block", ram_style = "block" *)
+    logic [WIDTH-1:0] mem[DEPTH];
+    initial begin : load_image
 `ifndef SYNTHESIS
-    string path;
-    if (PLUSARG != "" && $value$plusargs($sformatf("%s=%%s", PLUSARG), path)) begin
-      $readmemh(path, mem);
-    end else if (FILE != "") begin
-      $readmemh(FILE, mem);
-    end
+      string path;
+      if (PLUSARG != "" && $value$plusargs($sformatf("%s=%%s", PLUSARG), path)) begin
+        $readmemh(path, mem);
+      end else if (FILE != "") begin
+        $readmemh(FILE, mem);
+      end
 `else
-    $readmemh(FILE, mem);
+      $readmemh(FILE, mem);
 `endif
-  end
-
-  always_ff @(posedge clk_i) begin
-    if (en_i) begin
-      rdata_q <= mem[addr_i];
+    end
+    always_ff @(posedge clk_i) begin
+      if (en_i) begin
+        rdata_q <= mem[addr_i];
+      end
+    end
+  end else begin : g_auto
+    logic [WIDTH-1:0] mem[DEPTH];
+    initial begin : load_image
+`ifndef SYNTHESIS
+      string path;
+      if (PLUSARG != "" && $value$plusargs($sformatf("%s=%%s", PLUSARG), path)) begin
+        $readmemh(path, mem);
+      end else if (FILE != "") begin
+        $readmemh(FILE, mem);
+      end
+`else
+      $readmemh(FILE, mem);
+`endif
+    end
+    always_ff @(posedge clk_i) begin
+      if (en_i) begin
+        rdata_q <= mem[addr_i];
+      end
     end
   end
 
