@@ -68,3 +68,10 @@ def test_the_synthesis_top_has_no_simulation_ports_and_loads_the_export(tmp_path
         assert text not in synth
         assert text in sim
     assert "_FILE" not in sim  # the simulation ROMs load by plusarg only
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_verilator_lint_is_clean_for_a_wide_input_layer(tmp_path, rng, target) -> None:
+    # Fashion-MNIST's 784 inputs: the spike queue's encoder is 1,024 x 10 bits wide
+    layers = random_network(rng, (784, 16, 10), weight_bits=6, v_bits=16, density=0.3)
+    _lint(tmp_path, layers, target, 8, "dense_rows")

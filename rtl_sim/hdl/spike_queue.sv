@@ -35,7 +35,9 @@ module spike_queue #(
     logic [NP-1:0] v;
     logic [NP*IW-1:0] idx;
     v = bits;
-    idx = '0;
+    for (int k = 0; k < NP; k++) begin  // a loop, not '0: wide inputs exceed Verilator's
+      idx[k*IW+:IW] = '0;               // replication limit (784 inputs: 10,240 bits)
+    end
     for (int l = 1; l <= IW; l++) begin
       for (int k = 0; k < NP / 2; k++) begin
         if (k < (NP >> l)) begin
