@@ -105,7 +105,7 @@ def check_output_folder(path: Path, kind: str, force: bool = False) -> None:
         if foreign:
             shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
             raise OutputFolderError(
-                f"{path}: holds files sdsnn did not write as a {kind} folder ({shown}); "
+                f"{path}: holds files sdsnn did not write as its {kind} output ({shown}); "
                 "choose another folder, or pass --force to move it aside"
             )
     cwd = Path.cwd().resolve()

@@ -120,7 +120,7 @@ def test_export_into_the_working_folder_is_refused(tmp_path, monkeypatch, capsys
 def test_run_out_refuses_a_foreign_folder_before_training(tmp_path, capsys) -> None:
     _write(tmp_path / "out", {"data.csv": "1,2"})
     assert main(["run", "--out", str(tmp_path / "out"), "--no-rtl"]) == EXIT_USAGE
-    assert "holds files sdsnn did not write as a run folder" in capsys.readouterr().err
+    assert "holds files sdsnn did not write as its run output" in capsys.readouterr().err
     assert _tree(tmp_path / "out") == {"data.csv": b"1,2"}
 
 
@@ -132,7 +132,7 @@ def test_rtl_work_refuses_a_foreign_folder(tmp_path, rng, capsys) -> None:
     code = main(["rtl", str(tmp_path / "export"), str(tmp_path / "stimulus.npz"),
                  "--work", str(tmp_path / "work")])  # fmt: skip
     assert code == EXIT_USAGE
-    assert "holds files sdsnn did not write as a rtl folder" in capsys.readouterr().err
+    assert "holds files sdsnn did not write as its rtl output" in capsys.readouterr().err
     assert _tree(tmp_path / "work") == {"notes.md": b"mine"}
 
 
