@@ -26,7 +26,7 @@ from sdsnn_hw.manifest import Manifest, load_manifest
 from sdsnn_hw.outdir import check_output_folder, output_folder
 from sdsnn_hw.rtl_top import TOP_MODULE, render_top
 from sdsnn_hw.stimulus import load_stimulus
-from sdsnn_hw.synth import SynthOptions, SynthResult, check_block_ram, synthesize
+from sdsnn_hw.synth import BLOCK_RAM, SynthOptions, SynthResult, synthesize
 
 # Pins a LFE5U-85F in CABGA381 offers for user I/O; a wider top is placed out of context.
 ECP5_USER_PINS = 197
@@ -134,15 +134,17 @@ def synth_export(
     return summary
 
 
-def weight_memories(manifest: Manifest) -> list[str]:
-    """Yosys names of every layer's weight ROM (instance ``u_l<k>``, ROM ``u_wrom``)."""
-    return [f"u_{layer.name}.u_wrom.g_block.mem" for layer in manifest.layers]
+def weight_roms_in_block_ram(result: SynthResult) -> bool:
+    """Every weight ROM (``weight_rom`` with ``BLOCK = 1``, branch ``g_block``) became
+    block RAM. Matched by the memory's own name, because Yosys names memories by
+    instance path only where it flattens (ECP5), by module otherwise (Xilinx)."""
+    kinds = [m.kind for name, m in result.memories.items() if name.endswith("g_block.mem")]
+    return bool(kinds) and all(kind == BLOCK_RAM for kind in kinds)
 
 
 def _summary(
     result: SynthResult, manifest: Manifest, config: SynthConfig, out_of_context: bool
 ) -> dict[str, Any]:
-    check = check_block_ram(result, weight_memories(manifest))
     return {
         "target": config.target,
         "lanes": manifest.lanes,
@@ -156,6 +158,6 @@ def _summary(
         "freq_target_mhz": result.freq_target_mhz if config.target == "ecp5" else None,
         "timing_met": result.timing_met,
         "out_of_context": out_of_context,
-        "weight_memories_in_block_ram": check.ok,
+        "weight_memories_in_block_ram": weight_roms_in_block_ram(result),
         "memories": {m.name: m.kind for m in result.memories.values()},
     }

@@ -146,8 +146,10 @@ def test_unknown_target_is_rejected() -> None:
         SynthOptions(target="ice40")
 
 
-def test_sdsnn_synth_places_a_network_with_its_weights_in_block_ram(tmp_path: Path) -> None:
-    """`sdsnn synth` on an export: place and route passes, every weight ROM is block RAM."""
+@pytest.mark.parametrize("target", ["ecp5", "xilinx"])
+def test_sdsnn_synth_puts_a_networks_weights_in_block_ram(tmp_path: Path, target: str) -> None:
+    """`sdsnn synth` on an export: every weight ROM is block RAM; on ECP5 place and route
+    passes and the latency follows from the cycle model at Fmax."""
     import json
 
     from sdsnn_hw.cli import main
@@ -159,16 +161,17 @@ def test_sdsnn_synth_places_a_network_with_its_weights_in_block_ram(tmp_path: Pa
     write_network(tmp_path, layers, inputs, lanes=4)
     code = main([
         "synth", str(tmp_path / "export"), "--out", str(tmp_path / "synth"),
-        "--stimulus", str(tmp_path / "stimulus.npz"),
+        "--target", target, "--stimulus", str(tmp_path / "stimulus.npz"),
     ])  # fmt: skip
     assert code == 0
     summary = json.loads((tmp_path / "synth" / "summary.json").read_text())
     assert summary["weight_memories_in_block_ram"] is True
-    assert summary["bram"] >= 2 and summary["lut"] > 0 and summary["ff"] > 0
-    assert summary["fmax_mhz"] > 0
-    assert summary["latency_us"] == pytest.approx(
-        summary["cycles_per_inference"] / summary["fmax_mhz"], rel=1e-3
-    )
-    weight_roms = [name for name in summary["memories"] if name.endswith("u_wrom.g_block.mem")]
-    assert len(weight_roms) == 2
-    assert all(summary["memories"][name] == "block_ram" for name in weight_roms)
+    weight_roms = [kind for name, kind in summary["memories"].items() if "g_block" in name]
+    assert weight_roms and set(weight_roms) == {"block_ram"}
+    assert summary["bram"] >= 1 and summary["lut"] > 0 and summary["ff"] > 0
+    if target == "ecp5":
+        assert len(weight_roms) == 2  # flattened: one per layer
+        assert summary["fmax_mhz"] > 0
+        assert summary["latency_us"] == pytest.approx(
+            summary["cycles_per_inference"] / summary["fmax_mhz"], rel=1e-3
+        )
