@@ -213,18 +213,6 @@ def decode(image: LayoutImage) -> np.ndarray:
     return padded[: image.n_out]
 
 
-def format_words(words: tuple[int, ...] | list[int] | np.ndarray, width: int) -> str:
-    """``$readmemh`` text of unsigned words of any width (contract section 5 format)."""
-    digits = (width + 3) // 4
-    out = []
-    for w in words:
-        w = int(w)
-        if w < 0 or w >> width:
-            raise ValueError(f"a word does not fit in {width} bits")
-        out.append(f"{w:0{digits}x}\n")
-    return "".join(out)
-
-
 def encode_choice(
     weights: np.ndarray, weight_bits: int, lanes: int, layout: str = AUTO
 ) -> tuple[LayoutImage, dict[str, int]]:
