@@ -280,3 +280,38 @@ def test_illegal_core_parameters_stop_the_simulation(tmp_path, rng, monkeypatch)
     with pytest.raises(ToolError, match="no report"):
         simulate(tmp_path / "export", stimulus, tmp_path / "rtl", progress=False)
     assert "ACC_BITS must be at least W_BITS" in (tmp_path / "rtl" / "sim.log").read_text()
+
+
+def test_the_synthesis_top_at_exact_widths_matches_golden(tmp_path, rng) -> None:
+    """What synthesis gets (the export's own widths, ROM files, constants) runs exact too;
+    narrow membranes and weights so that saturation and the exact accumulator matter."""
+    from cocotb_tools.runner import get_results, get_runner
+
+    import sdsnn_hw.rtl as rtl
+    from sdsnn_hw.rtl_top import TOP_MODULE, render_top
+
+    layers = random_network(rng, (12, 9, 5), weight_bits=4, v_bits=6, density=0.7)
+    inputs = (rng.random((4, 6, 12)) < 0.5).astype(np.uint8)
+    manifest, stimulus = write_network(tmp_path, layers, inputs, lanes=2, layout="csr_fanout")
+    export = (tmp_path / "export").resolve()
+    # the ROM file parameters' defaults are the manifest's names: point them at the export
+    text = render_top(manifest, "synth")
+    for layer in manifest.layers:
+        for memory in (layer.ptr, layer.weights):
+            text = text.replace(f'"{memory.file}"', f'"{export / memory.file}"')
+    top = tmp_path / f"{TOP_MODULE}.sv"
+    top.write_text(text)
+    rtl.find_verilator()
+    runner = get_runner("verilator")
+    runner.build(
+        sources=[*rtl.hdl_sources(), top], hdl_toplevel=TOP_MODULE,
+        build_dir=tmp_path / "build", build_args=["-O2", "--output-split", "0"],
+        timescale=rtl.TIMESCALE, log_file=tmp_path / "build.log",
+    )  # fmt: skip
+    results = runner.test(
+        test_module="rtl_sim.tb_synth_top", hdl_toplevel=TOP_MODULE,
+        build_dir=tmp_path / "build", test_dir=tmp_path, log_file=tmp_path / "sim.log",
+        extra_env={"SDSNN_EXPORT_DIR": str(export), "SDSNN_STIMULUS": str(stimulus.resolve())},
+    )  # fmt: skip
+    tests, failed = get_results(results)
+    assert (tests, failed) == (1, 0), (tmp_path / "sim.log").read_text()[-3000:]
