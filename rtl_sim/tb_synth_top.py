@@ -12,16 +12,12 @@ import os
 from pathlib import Path
 
 import cocotb
-import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
+from rtl_sim.tb_network import pack_bits
 from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.stimulus import load_stimulus
-
-
-def pack_bits(bits: np.ndarray) -> int:
-    return int("".join(str(int(b)) for b in bits[::-1]) or "0", 2)
 
 
 @cocotb.test()
