@@ -6,7 +6,7 @@ and time step, with ``x_j`` the input spikes, ``words_j`` the weight-ROM words o
 ``j`` (:func:`sdsnn_hw.layouts.words_per_input`), ``fanout_j`` its non-zero weights and
 ``D = ceil(N_OUT / P)``::
 
-    cycles      = sum_j x_j * words_j + D + OVERHEAD        (OVERHEAD = 4)
+    cycles      = sum_j x_j * words_j + D + OVERHEAD        (OVERHEAD = 8)
     synops      = sum_j x_j * fanout_j
     ptr_reads   = 2 * sum_j x_j * [words_j > 0]
     wrom_reads  = sum_j x_j * words_j
@@ -25,9 +25,10 @@ import numpy as np
 
 from sdsnn_hw.layouts import bank_depth, words_per_input
 
-OVERHEAD = 4
-"""Cycles per layer step beyond words and update addresses: accept, queue-to-pointer,
-weight-ROM-to-accumulator-read, and the last update write (see the doc, section 5)."""
+OVERHEAD = 8
+"""Cycles per layer step beyond words and update addresses: accept, three spike-queue
+stages, queue-to-pointer, weight-ROM-to-accumulator-read, and the last update write
+(see the doc, section 5)."""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ CI_GROUPS = (
     BuildGroup((20, 16, 4), 1, "dense_rows", 7, 6),
     BuildGroup((7, 16, 6, 3), 2, "dense_rows", 4, 16),
     BuildGroup((7, 16, 6, 3), 8, "csr_fanout", 8, 10),
+    # inputs over several 32-bit spike-queue words, one-word fan-outs back to back
+    BuildGroup((100, 7, 3), 4, "csr_fanout", 5, 12),
+    BuildGroup((40, 33, 2), 1, "dense_rows", 3, 8),
 )
 
 
@@ -53,8 +56,10 @@ class Case:
     layers: list[IntegerLayer]
     inputs: np.ndarray
 
-    def replay_command(self) -> str:
-        return f"sdsnn fuzz --cases 1 --seed {self.seed}"
+    def replay_command(self, simulator: str = "verilator") -> str:
+        """The command that runs this case alone (on ``simulator``)."""
+        option = "" if simulator == "verilator" else f" --simulator {simulator}"
+        return f"sdsnn fuzz --cases 1 --seed {self.seed}{option}"
 
 
 def draw_case(seed: int) -> Case:

@@ -26,7 +26,7 @@ from sdsnn_hw.manifest import Manifest, load_manifest
 from sdsnn_hw.outdir import check_output_folder, output_folder
 from sdsnn_hw.rtl_top import TOP_MODULE, render_top
 from sdsnn_hw.stimulus import load_stimulus
-from sdsnn_hw.synth import BLOCK_RAM, SynthOptions, SynthResult, synthesize
+from sdsnn_hw.synth import SynthOptions, SynthResult, check_block_ram, synthesize
 
 # Pins a LFE5U-85F in CABGA381 offers for user I/O; a wider top is placed out of context.
 ECP5_USER_PINS = 197
@@ -134,12 +134,16 @@ def synth_export(
     return summary
 
 
+WEIGHT_ROM_MEMORY = "g_block.mem"
+"""The memory of every ``weight_rom`` with ``BLOCK = 1`` (its generate branch ``g_block``)."""
+
+
 def weight_roms_in_block_ram(result: SynthResult) -> bool:
     """Every weight ROM (``weight_rom`` with ``BLOCK = 1``, branch ``g_block``) became
     block RAM. Matched by the memory's own name, because Yosys names memories by
     instance path only where it flattens (ECP5), by module otherwise (Xilinx)."""
-    kinds = [m.kind for name, m in result.memories.items() if name.endswith("g_block.mem")]
-    return bool(kinds) and all(kind == BLOCK_RAM for kind in kinds)
+    check = check_block_ram(result, [WEIGHT_ROM_MEMORY])
+    return not check.missing and not check.not_block_ram
 
 
 def _summary(

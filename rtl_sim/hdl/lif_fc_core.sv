@@ -66,7 +66,7 @@ module lif_fc_core #(
   localparam int SLOT_BITS = (LAYOUT == 1) ? AW + W_BITS : W_BITS;
   localparam int WORD_BITS = LANES * SLOT_BITS;
   localparam int WAW = (WROM_DEPTH > 1) ? $clog2(WROM_DEPTH) : 1;
-  localparam int CLR_CYCLES = (DEPTH > N_IN + 1) ? DEPTH : N_IN + 1;
+  localparam int CLR_CYCLES = (DEPTH > N_IN + 2) ? DEPTH : N_IN + 2;
   localparam int CW = $clog2(CLR_CYCLES + 1);
   localparam int LW = $clog2(LANES + 1);                  // lane count width
 
@@ -100,19 +100,24 @@ module lif_fc_core #(
   // Control registers
   state_e state_q, state_d, state_next;  // state_next: without this cycle's accept
   logic [CW-1:0] clr_q, clr_d;            // clear pass cycle
-  logic scan_q, scan_d;                   // pointer words of input scan_idx_q arrive
-  logic [IW-1:0] scan_idx_q, scan_idx_d;
+  logic scan_q, scan_d;                   // the next input's pointer words arrive
   logic [N_IN-1:0] nonempty_q, nonempty_d;  // inputs with at least one weight word
   logic [N_IN-1:0] single_q, single_d;      // inputs with exactly one weight word
+  logic [N_IN-1:0] pair_q, pair_d;          // inputs with exactly two weight words
+  logic scan2_q;                            // ... and are in scan_lo_q, scan_hi_q
+  logic [PTR_BITS-1:0] scan_lo_q, scan_hi_q;
   logic ptr_single_q, ptr_single_d;       // the pointer ROM output range has one word
-  logic last_act_q, last_act_d;           // addr_q + 1 == end_q
+  logic ptr_pair_q, ptr_pair_d;           // ... two words
+  logic last_act_q, last_act_d;           // the next word of the range is its last
+  logic fresh_q, fresh_d;                 // the range's next word is addr_q, not addr_q + 1
   logic first_q, first_d;
-  logic fill_q, fill_d;                   // first cycle after accept
   logic ptrv_q, ptrv_d;                   // pointer ROM output holds an unused range
   logic act_q, act_d;                     // streaming a range
   logic [PTR_BITS-1:0] addr_q, addr_d, end_q, end_d;
   logic [AW-1:0] row_q, row_d;            // word index within the input (dense_rows)
-  logic s1_valid_q, s1_valid_d;           // weight word arrives
+  logic rom_valid_q, rom_valid_d;         // the weight word is at the ROM output
+  logic [AW-1:0] rom_row_q, rom_row_d;
+  logic s1_valid_q, s1_valid_d;           // ... and in word_q
   logic [AW-1:0] s1_row_q, s1_row_d;
   logic [AW-1:0] uaddr_q, uaddr_d;        // update read address
   logic u2_valid_q, u2_valid_d;           // update operands arrive
@@ -138,22 +143,33 @@ module lif_fc_core #(
   // ---------------------------------------------------------------------------------
   // Spike queue and pointer ROM (two read ports: ptr[j] and ptr[j + 1])
   logic accept;
-  logic q_valid, q_pop;
+  logic q_valid, q_pop, q_pending;
   logic [IW-1:0] q_index;
+  logic [1:0] q_marks;  // {pair, single} of the head
   logic ptr_en;
   logic [JW-1:0] ptr_addr_lo, ptr_addr_hi;
   logic [PTR_BITS-1:0] ptr_lo, ptr_hi;
 
+  // HOLD: a step with words idles two cycles after its last issue (cycle W + 6, once
+  // the last word has left the weight word register); a step without any idles in
+  // cycle 6 too, so every step costs W + D + 8
   spike_queue #(
-      .N(N_IN)
+      .N   (N_IN),
+      .M   (2),
+      .HOLD(5)
   ) u_queue (
       .clk_i   (clk_i),
       .rst_ni  (rst_ni),
-      .load_i  (accept),
-      .spikes_i(spikes_i & nonempty_q),
-      .pop_i   (q_pop),
-      .valid_o (q_valid),
-      .index_o (q_index)
+      // loads in every idle cycle, so the accept cycle's spikes are the ones kept
+      // and the wide load enable comes from a register, not from start_i
+      .load_i   (state_q == S_IDLE),
+      .spikes_i (spikes_i & nonempty_q),
+      .marks_i  ({pair_q, single_q}),
+      .pop_i    (q_pop),
+      .valid_o  (q_valid),
+      .index_o  (q_index),
+      .marks_o  (q_marks),
+      .pending_o(q_pending)
   );
 
   weight_rom #(
@@ -187,20 +203,24 @@ module lif_fc_core #(
   logic issue, last, ptr_take, idle, next_last;
   logic [PTR_BITS-1:0] cur_addr, cur_end;
   logic [AW-1:0] cur_row;
-  logic [WORD_BITS-1:0] word;
+  logic [WORD_BITS-1:0] word, word_q;
 
   always_comb begin
-    cur_addr = act_q ? addr_q : ptr_lo;
+    // addr_q is the word issued last (or, fresh, the next one), so that neither the
+    // range start nor its end passes through an adder after the pointer block RAM
+    cur_addr = !act_q ? ptr_lo : fresh_q ? addr_q : addr_q + 1'b1;
     cur_end = act_q ? end_q : ptr_hi;
     cur_row = act_q ? row_q : '0;
     issue = (state_q == S_ACC) && (act_q || ptrv_q);
     last = act_q ? last_act_q : ptr_single_q;
     // after issuing cur_addr (not the last word): is cur_addr + 1 the last one?
-    next_last = act_q ? ((PTR_BITS + 1)'(addr_q) + (PTR_BITS + 1)'(2) == (PTR_BITS + 1)'(end_q))
-                      : ((PTR_BITS + 1)'(ptr_lo) + (PTR_BITS + 1)'(2) == (PTR_BITS + 1)'(ptr_hi));
+    // from the pointer ROM output it is a mark, so no adder follows the block RAM
+    next_last = !act_q ? ptr_pair_q
+              : (PTR_BITS + 1)'(addr_q) + (fresh_q ? (PTR_BITS + 1)'(2) : (PTR_BITS + 1)'(3))
+                == (PTR_BITS + 1)'(end_q);
     ptr_take = issue && (!act_q || (last && ptrv_q));
     q_pop = (state_q == S_ACC) && q_valid && (!ptrv_q || ptr_take);
-    idle = (state_q == S_ACC) && !fill_q && !act_q && !ptrv_q && !q_valid;
+    idle = (state_q == S_ACC) && !act_q && !ptrv_q && !q_pending && !rom_valid_q;
   end
 
   weight_rom #(
@@ -237,20 +257,18 @@ module lif_fc_core #(
   assign clearing = (state_q == S_CLEAR) && (clr_q < CW'(DEPTH));
   assign clr_addr = clr_q[AW-1:0];
 
-  // The clear pass cycle as a pointer ROM address and an input index
+  // The clear pass cycle as a pointer ROM address
   logic [JW-1:0] clr_ptr;
-  logic [IW-1:0] clr_input;
   assign clr_ptr = clr_q[JW-1:0];
-  assign clr_input = clr_q[IW-1:0];
   assign mem_addr_w = clearing ? clr_addr : u2_addr_q;
 
   for (genvar p = 0; p < LANES; p++) begin : g_lane
     // Stage 1: slot p of the weight word
-    assign s1_w[p] = word[p*SLOT_BITS+:W_BITS];
+    assign s1_w[p] = word_q[p*SLOT_BITS+:W_BITS];
     if (LAYOUT == 1) begin : g_fanout
       logic unused_row;  // the address comes from the slot
       assign unused_row = ^s1_row_q;
-      assign s1_addr[p] = word[p*SLOT_BITS+W_BITS+:AW];
+      assign s1_addr[p] = word_q[p*SLOT_BITS+W_BITS+:AW];
     end else begin : g_dense
       assign s1_addr[p] = s1_row_q;
     end
@@ -334,7 +352,6 @@ module lif_fc_core #(
   assign accept = (state_q == S_IDLE) && start_i;
   assign state_d = accept ? S_ACC : state_next;
   assign first_d = accept ? first_step_i : first_q;
-  assign fill_d = accept;
   assign cycles_d = cycles_q + 64'(accept || state_q == S_ACC || state_q == S_UPD
                                    || state_q == S_FIN);
 
@@ -342,13 +359,14 @@ module lif_fc_core #(
     state_next = state_q;
     clr_d = clr_q;
     scan_d = 1'b0;
-    scan_idx_d = scan_idx_q;
     nonempty_d = nonempty_q;
     single_d = single_q;
+    pair_d = pair_q;
     last_act_d = last_act_q;
     ptrv_d = ptrv_q;
     act_d = act_q;
     addr_d = addr_q;
+    fresh_d = fresh_q;
     end_d = end_q;
     row_d = row_q;
     uaddr_d = uaddr_q;
@@ -358,13 +376,13 @@ module lif_fc_core #(
 
     case (state_q)
       S_CLEAR: begin
-        // cycle k: zero bank address k, read ptr[k] and ptr[k + 1]; compare them at k + 1
+        // cycle k: zero bank address k, read ptr[k] and ptr[k + 1]; they arrive at k + 1
+        // and are compared at k + 2 (see the masks below)
         ptr_addr_lo = clr_ptr;
         ptr_addr_hi = clr_ptr + 1'b1;
         if (clr_q < CW'(N_IN)) begin
           ptr_en = 1'b1;
           scan_d = 1'b1;
-          scan_idx_d = clr_input;
         end
         if (clr_q == CW'(CLR_CYCLES - 1)) begin
           state_next = S_IDLE;
@@ -383,13 +401,15 @@ module lif_fc_core #(
         if (issue) begin
           if (!last) begin
             act_d = 1'b1;
-            addr_d = cur_addr + 1'b1;
+            addr_d = cur_addr;
+            fresh_d = 1'b0;
             end_d = cur_end;
             last_act_d = next_last;
             row_d = cur_row + 1'b1;
           end else if (act_q && ptrv_q) begin
             act_d = 1'b1;
             addr_d = ptr_lo;
+            fresh_d = 1'b1;
             end_d = ptr_hi;
             last_act_d = ptr_single_q;
             row_d = '0;
@@ -414,16 +434,24 @@ module lif_fc_core #(
       end
       default: state_next = S_IDLE;
     endcase
-    if (scan_q) begin
-      nonempty_d[scan_idx_q] = ptr_lo != ptr_hi;
-      single_d[scan_idx_q] = ptr_lo + 1'b1 == ptr_hi;
+    // The clear pass visits inputs 0 .. N_IN-1 in order and shifts each one's flags in
+    // at the top, so after N_IN shifts input j's flags are bit j: no per-bit write
+    // decoder. The compares start from registered copies of the pointer words.
+    if (scan2_q) begin
+      nonempty_d = (nonempty_q >> 1) | (N_IN'(scan_lo_q != scan_hi_q) << (N_IN - 1));
+      single_d = (single_q >> 1) | (N_IN'(scan_lo_q + 1'b1 == scan_hi_q) << (N_IN - 1));
+      pair_d = (pair_q >> 1) | (N_IN'((PTR_BITS + 1)'(scan_lo_q) + (PTR_BITS + 1)'(2)
+                                      == (PTR_BITS + 1)'(scan_hi_q)) << (N_IN - 1));
     end
-    ptr_single_d = ptr_en ? single_q[q_index] : ptr_single_q;
+    ptr_single_d = q_pop ? q_marks[0] : ptr_single_q;
+    ptr_pair_d = q_pop ? q_marks[1] : ptr_pair_q;
   end
 
   always_comb begin
-    s1_valid_d = issue;
-    s1_row_d = cur_row;
+    rom_valid_d = issue;
+    rom_row_d = cur_row;
+    s1_valid_d = rom_valid_q;
+    s1_row_d = rom_row_q;
     u2_valid_d = state_q == S_UPD;
     u2_addr_d = uaddr_q;
     for (int a = 0; a < DEPTH; a++) begin
@@ -464,18 +492,24 @@ module lif_fc_core #(
       state_q <= S_CLEAR;
       clr_q <= '0;
       scan_q <= 1'b0;
-      scan_idx_q <= '0;
       nonempty_q <= '0;
       single_q <= '0;
+      pair_q <= '0;
+      scan2_q <= 1'b0;
+      scan_lo_q <= '0;
+      scan_hi_q <= '0;
+      fresh_q <= 1'b0;
       ptr_single_q <= 1'b0;
+      ptr_pair_q <= 1'b0;
       last_act_q <= 1'b0;
       first_q <= 1'b0;
-      fill_q <= 1'b0;
       ptrv_q <= 1'b0;
       act_q <= 1'b0;
       addr_q <= '0;
       end_q <= '0;
       row_q <= '0;
+      rom_valid_q <= 1'b0;
+      rom_row_q <= '0;
       s1_valid_q <= 1'b0;
       s1_row_q <= '0;
       uaddr_q <= '0;
@@ -503,18 +537,24 @@ module lif_fc_core #(
       state_q <= state_d;
       clr_q <= clr_d;
       scan_q <= scan_d;
-      scan_idx_q <= scan_idx_d;
       nonempty_q <= nonempty_d;
       single_q <= single_d;
+      pair_q <= pair_d;
+      scan2_q <= scan_q;
+      scan_lo_q <= ptr_lo;
+      scan_hi_q <= ptr_hi;
+      fresh_q <= fresh_d;
       ptr_single_q <= ptr_single_d;
+      ptr_pair_q <= ptr_pair_d;
       last_act_q <= last_act_d;
       first_q <= first_d;
-      fill_q <= fill_d;
       ptrv_q <= ptrv_d;
       act_q <= act_d;
       addr_q <= addr_d;
       end_q <= end_d;
       row_q <= row_d;
+      rom_valid_q <= rom_valid_d;
+      rom_row_q <= rom_row_d;
       s1_valid_q <= s1_valid_d;
       s1_row_q <= s1_row_d;
       uaddr_q <= uaddr_d;
@@ -539,6 +579,14 @@ module lif_fc_core #(
       upd_row_q <= u2_row_q;
       mraddr_q <= mraddr_d;
     end
+  end
+
+  // The weight word, one cycle after the ROM output: the block RAM's slow
+  // clock-to-output (and, for a ROM of several blocks, its output multiplexer) is
+  // followed by nothing but this register. Data only: rom_valid_q and s1_valid_q say
+  // when it counts.
+  always_ff @(posedge clk_i) begin
+    word_q <= word;
   end
 
   // Per-lane data registers (their valid bits above are reset)
