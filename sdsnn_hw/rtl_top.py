@@ -8,11 +8,13 @@ One generator, two targets (docs/microarchitecture.md, section 8):
   handshake, the last layer's spikes and a 64-bit cycle counter.
 - ``sim``: the same chain for the cocotb testbench. It holds shapes only, so one build
   serves every export of the same shape: the neuron configuration comes in through
-  ports, the ROMs reload from ``+L<l>_PTR=`` / ``+L<l>_WROM=`` plusargs, every layer
-  has the widest weights and membranes (:data:`SIM_W_BITS`, :data:`SIM_V_BITS`) and
-  the largest weight ROM its shape can need. Per-layer busy flags, counters, spikes
-  and a simulation-only collector of the update stream (``update_collector``) let the
-  testbench read every spike and membrane of a step once, in the done cycle.
+  ports, the ROMs load from ``+L<l>_PTR=`` / ``+L<l>_WROM=`` plusargs (and load again
+  on ``sim_reload_i``), every layer has the widest weights and membranes
+  (:data:`SIM_W_BITS`, :data:`SIM_V_BITS`) and the largest weight ROM its shape can
+  need. It generates its own clock and holds a step driver and a recorder: a run plays
+  up to :data:`SIM_RUN_STEPS` steps from a file and writes every layer's spikes and
+  membranes (gathered by ``update_collector``) and the counters to another, so the
+  testbench wakes up once per run instead of once per step.
 """
 
 from __future__ import annotations
@@ -41,6 +43,17 @@ COUNTERS = (
     "mem_writes",
 )
 """The core's activity counters (64-bit), named as :class:`sdsnn_hw.microarch.Costs`."""
+SIM_CLOCK_NS = 10
+"""Clock period of the simulation top (ns; the builds' time unit is 1 ns)."""
+SIM_RUN_STEPS = 1024
+"""Steps one run of the simulation driver plays at most (its stimulus memory depth)."""
+SIM_RUN_BITS = SIM_RUN_STEPS.bit_length()
+"""Width of ``sim_steps_i`` (0 .. :data:`SIM_RUN_STEPS`)."""
+SIM_LIMIT_BITS = 32
+"""Width of a step's cycle limit in the driver's stimulus words."""
+ROM_INSTANCES = (("u_ptr_lo", "g_auto"), ("u_ptr_hi", "g_auto"), ("u_wrom", "g_block"))
+"""Each core's ``weight_rom`` instances and their generate branch (``BLOCK`` 0 or 1),
+whose ``reload()`` task the simulation top calls."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,11 @@ def _hex(value: int, bits: int) -> str:
     return f"{bits}'h{value & ((1 << bits) - 1):x}"
 
 
+def _clock(target: str) -> str:
+    """The clock net: the ``clk_i`` port (synth) or the clock the sim top generates."""
+    return "clk" if target == "sim" else "clk_i"
+
+
 def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
     """One core instance and the wires around it."""
     shape = core_shape(layer, lanes, target)
@@ -128,6 +146,7 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
     depth = bank_depth(shape.n_out, lanes)
     aw = max(1, (depth - 1).bit_length())
     sim = target == "sim"
+    clock = _clock(target)
     params = {
         "N_IN": shape.n_in,
         "N_OUT": shape.n_out,
@@ -155,8 +174,9 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
         }
     param_text = ",\n".join(f"      .{k}({v})" for k, v in {**params, **files}.items())
     start = "accept" if index == 0 else f"l{index - 1}_done"
-    spikes = "spikes_i" if index == 0 else f"l{index - 1}_spikes"
-    first = "first_step_i" if index == 0 else "first_q"
+    # the sim top's first layer takes its steps from the driver (pres_*_q)
+    spikes = ("pres_spikes_q" if sim else "spikes_i") if index == 0 else f"l{index - 1}_spikes"
+    first = ("pres_first_q" if sim else "first_step_i") if index == 0 else "first_q"
     counters = "".join(f"      .{c}_o({p}{c}),\n" for c in COUNTERS)
     config_text = "".join(f"      .{k}_i({v}),\n" for k, v in config.items())
     wires = [
@@ -183,12 +203,12 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
       .LANES({lanes}),
       .V_BITS({shape.v_bits})
   ) u_{p}collector (
-      .clk_i(clk_i),
+      .clk_i({clock}),
       .valid_i({p}upd_valid),
       .membranes_i({p}upd_membranes),
       .membranes_o({p}membranes_o)
   );
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge {clock}) begin
     {p}v_th_q <= {p}v_th_i;
     {p}leak_shift_q <= {p}leak_shift_i;
     {p}v_min_q <= {p}v_min_i;
@@ -209,7 +229,7 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
   lif_fc_core #(
 {param_text}
   ) u_{layer.name} (
-      .clk_i(clk_i),
+      .clk_i({clock}),
       .rst_ni(rst_ni),
 {config_text}      .start_i({start}),
       .first_step_i({first}),
@@ -227,20 +247,35 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
 
 def _ports(manifest: Manifest, target: str) -> str:
     """The port list: declarations, each with its comment after the comma."""
-    ports = [
-        ("input  wire         clk_i", ""),
-        ("input  wire         rst_ni", "asynchronous, active low"),
-        ("input  wire         start_i", "run one time step (valid/ready)"),
-        ("input  wire         first_step_i", "with start_i: a new sample"),
-        (f"input  wire  [{manifest.inputs - 1}:0] spikes_i", ""),
-        ("output logic        ready_o", "start_i is taken in this cycle"),
+    taken = "start_i" if target == "synth" else "the driver's step"
+    outputs = [
+        ("output logic        ready_o", f"{taken} is taken in this cycle"),
         ("output logic        done_o", "pulse: spikes_o holds the step"),
         (f"output logic [{manifest.classes - 1}:0] spikes_o", "the last layer's spikes"),
         ("output logic [63:0] cycles_o", "cycles spent on steps since reset"),
     ]
-    if target == "sim":
+    if target == "synth":
+        ports = [
+            ("input  wire         clk_i", ""),
+            ("input  wire         rst_ni", "asynchronous, active low"),
+            ("input  wire         start_i", "run one time step (valid/ready)"),
+            ("input  wire         first_step_i", "with start_i: a new sample"),
+            (f"input  wire  [{manifest.inputs - 1}:0] spikes_i", ""),
+            *outputs,
+        ]
+    else:
         v = SIM_V_BITS
-        ports.append((f"output logic [{len(manifest.layers) - 1}:0] layers_busy_o", ""))
+        # the steps come from the driver (the sim_* ports), not from step inputs
+        ports = [
+            ("output logic        clk_o", "the clock, generated here"),
+            ("input  wire         rst_ni", "asynchronous, active low"),
+            *outputs,
+            (f"output logic [{len(manifest.layers) - 1}:0] layers_busy_o", ""),
+            ("input  wire         sim_reload_i", "read every ROM image again"),
+            ("input  wire         sim_run_i", "play sim_steps_i steps of +SIM_STIMULUS"),
+            (f"input  wire  [{SIM_RUN_BITS - 1}:0] sim_steps_i", ""),
+            ("output logic        sim_done_o", "the run has ended, +SIM_RECORD is flushed"),
+        ]
         for i, layer in enumerate(manifest.layers):
             p = f"l{i}_"
             ports += [
@@ -259,6 +294,156 @@ def _ports(manifest: Manifest, target: str) -> str:
     return "\n".join(lines)
 
 
+def record_counters(layers: int) -> list[str]:
+    """The counters of a record line, most significant first: the top's ``cycles`` and
+    each layer's :data:`COUNTERS` (``l<l>_<name>``), 64 bits each."""
+    return ["cycles", *(f"l{i}_{c}" for i in range(layers) for c in COUNTERS)]
+
+
+def _sim_declarations(manifest: Manifest) -> str:
+    """The sim top's clock and the state of its step driver and recorder.
+
+    Stimulus word (``+SIM_STIMULUS``, ``$readmemh``): ``{limit, last, first, spikes}``,
+    ``limit`` the cycles the step may take (:data:`SIM_LIMIT_BITS`), ``last`` the last
+    step of a sample. Record lines (``+SIM_RECORD``), in hexadecimal:
+
+    - ``s <l0 spikes> <l0 membranes> ...``: a step finished, every layer's spikes and
+      membranes (the collectors); after a sample's last step also the counters
+      (:func:`record_counters`, one number), read in the last layer's done cycle;
+    - ``h <busy layers, binary>``: a step not done within its limit; the run ends;
+    - ``e <cycles>``: the run ended; the cycles in which its start waited (not ready).
+    """
+    half = SIM_CLOCK_NS // 2
+    snap_bits = 64 * len(record_counters(len(manifest.layers)))
+    return f"""
+  // ---------------------------------------------------------------------------------
+  // Simulation only (docs/microarchitecture.md, section 8): the clock, the ROM reload,
+  // a driver that plays a run of steps from +SIM_STIMULUS with start held high (each
+  // next step waits, holding its data, while the network is busy) and a recorder that
+  // writes every finished step to +SIM_RECORD, so the testbench wakes up once per run.
+  logic clk;
+  initial clk = 1'b0;
+  always #{half} clk = ~clk;
+  assign clk_o = clk;
+
+  localparam int STIM_BITS = {SIM_LIMIT_BITS} + 2 + {manifest.inputs};
+  logic [STIM_BITS-1:0] stim_mem[{SIM_RUN_STEPS}];
+  string stim_path, record_path;
+  int record;
+  // pres: the step on the network's inputs; fly: the step it works on; rec: the step
+  // whose line is written in this cycle (the collectors complete it at the done edge)
+  logic running_q, pres_valid_q, pres_first_q, pres_last_q, fly_valid_q, fly_last_q;
+  logic rec_valid_q, rec_last_q;
+  logic [{manifest.inputs - 1}:0] pres_spikes_q;
+  logic [{SIM_LIMIT_BITS - 1}:0] pres_limit_q, fly_limit_q, fly_cycles_q;
+  logic [31:0] waits_q;
+  logic [{SIM_RUN_BITS - 1}:0] next_q, steps_q;
+  logic [{snap_bits - 1}:0] snap_q;
+"""
+
+
+def _sim_driver(manifest: Manifest) -> str:
+    """The sim top's ROM reload, step driver and recorder, after the cores they use."""
+    layers = manifest.layers
+    n = len(layers)
+    last = f"l{n - 1}_done"
+    addr = SIM_RUN_BITS - 1
+    snap = ", ".join(["cycles_q", *(f"l{i}_{c}" for i in range(n) for c in COUNTERS)])
+    fields = " ".join(["s", *(["%h %h"] * n)])
+    values = ", ".join(f"l{i}_spikes, l{i}_membranes_o" for i in range(n))
+    reloads = "".join(
+        f"      u_{layer.name}.{rom}.{branch}.reload();\n"
+        for layer in layers
+        for rom, branch in ROM_INSTANCES
+    )
+    return f"""
+  // ---------------------------------------------------------------------------------
+  // Simulation only: ROM reload, step driver and recorder (see the declarations above)
+  always @(posedge clk) begin : reload_roms
+    if (sim_reload_i) begin
+{reloads}    end
+  end
+
+  initial begin : open_record
+    if ($value$plusargs("SIM_STIMULUS=%s", stim_path) == 0
+        || $value$plusargs("SIM_RECORD=%s", record_path) == 0) begin
+      $fatal(1, "%m: +SIM_STIMULUS=<path> and +SIM_RECORD=<path> are required");
+    end
+    record = $fopen(record_path, "w");
+    if (record == 0) begin
+      $fatal(1, "%m: cannot write %s", record_path);
+    end
+  end
+
+  always @(posedge clk or negedge rst_ni) begin : driver
+    if (!rst_ni) begin
+      running_q <= 1'b0;
+      pres_valid_q <= 1'b0;
+      fly_valid_q <= 1'b0;
+      rec_valid_q <= 1'b0;
+      sim_done_o <= 1'b0;
+    end else begin
+      if (rec_valid_q) begin
+        if (rec_last_q) begin
+          $fwrite(record, "{fields} %h\\n", {values}, snap_q);
+        end else begin
+          $fwrite(record, "{fields}\\n", {values});
+        end
+        rec_valid_q <= 1'b0;
+      end
+      if ({last}) begin
+        rec_valid_q <= 1'b1;
+        rec_last_q <= fly_last_q;
+        snap_q <= {{{snap}}};
+      end
+      if (pres_valid_q && !ready_o) begin
+        waits_q <= waits_q + 32'd1;
+      end
+      if (sim_run_i && !running_q) begin
+        running_q <= 1'b1;
+        sim_done_o <= 1'b0;
+        steps_q <= sim_steps_i;
+        waits_q <= '0;
+        if (sim_steps_i != '0) begin
+          $readmemh(stim_path, stim_mem, 0, sim_steps_i - 1'b1);
+          {{pres_limit_q, pres_last_q, pres_first_q, pres_spikes_q}} <= stim_mem[0];
+          pres_valid_q <= 1'b1;
+          next_q <= {SIM_RUN_BITS}'d1;
+        end
+      end else if (accept) begin
+        fly_valid_q <= 1'b1;
+        fly_last_q <= pres_last_q;
+        fly_limit_q <= pres_limit_q;
+        fly_cycles_q <= {SIM_LIMIT_BITS}'d1;
+        if (next_q < steps_q) begin
+          {{pres_limit_q, pres_last_q, pres_first_q, pres_spikes_q}} <=
+              stim_mem[next_q[{addr - 1}:0]];
+          next_q <= next_q + 1'b1;
+        end else begin
+          pres_valid_q <= 1'b0;
+        end
+      end else if ({last}) begin
+        fly_valid_q <= 1'b0;
+      end else if (fly_valid_q && fly_cycles_q >= fly_limit_q) begin
+        $fwrite(record, "h %b\\n", ~layer_ready);
+        $fflush(record);
+        running_q <= 1'b0;
+        pres_valid_q <= 1'b0;
+        fly_valid_q <= 1'b0;
+        sim_done_o <= 1'b1;
+      end else if (fly_valid_q) begin
+        fly_cycles_q <= fly_cycles_q + 1'b1;
+      end else if (running_q && !pres_valid_q && !rec_valid_q) begin
+        $fwrite(record, "e %0d\\n", waits_q);
+        $fflush(record);
+        running_q <= 1'b0;
+        sim_done_o <= 1'b1;
+      end
+    end
+  end
+"""
+
+
 def render_top(manifest: Manifest, target: str) -> str:
     """SystemVerilog text of the network top of ``manifest`` for ``target``.
 
@@ -273,6 +458,8 @@ def render_top(manifest: Manifest, target: str) -> str:
     layers = manifest.layers
     n = len(layers)
     last = f"l{n - 1}_done"
+    sim = target == "sim"
+    clock = _clock(target)
     params = ""
     if target == "synth":
         names = []
@@ -283,11 +470,12 @@ def render_top(manifest: Manifest, target: str) -> str:
             ]
         params = " #(\n    // ROM images ($readmemh) of each layer\n" + ",\n".join(names) + "\n)"
     port_text = _ports(manifest, target)
-    busy = "\n  assign layers_busy_o = ~layer_ready;\n" if target == "sim" else ""
+    busy = "\n  assign layers_busy_o = ~layer_ready;\n" if sim else ""
+    start, first = ("pres_valid_q", "pres_first_q") if sim else ("start_i", "first_step_i")
     cores = "".join(_core(i, layer, manifest.lanes, target) for i, layer in enumerate(layers))
     what = (
         "simulation: shapes only, configuration by ports, ROMs by plusarg"
-        if target == "sim"
+        if sim
         else "synthesis: ROM images by $readmemh, configuration constant"
     )
     return f"""// Generated by sdsnn_hw.rtl_top from an export manifest: edit the generator.
@@ -301,9 +489,9 @@ module {TOP_MODULE}{params} (
   logic busy_q, busy_d, first_q, first_d, accept;
   logic [63:0] cycles_q, cycles_d;
   logic [{n - 1}:0] layer_ready;
-
+{_sim_declarations(manifest) if sim else ""}
   assign ready_o = (!busy_q || {last}) && (&layer_ready);
-  assign accept = start_i && ready_o;
+  assign accept = {start} && ready_o;
   assign done_o = {last};
   assign spikes_o = l{n - 1}_spikes;
   assign cycles_o = cycles_q;
@@ -314,7 +502,7 @@ module {TOP_MODULE}{params} (
     cycles_d = cycles_q;
     if (accept) begin
       busy_d = 1'b1;
-      first_d = first_step_i;
+      first_d = {first};
     end else if ({last}) begin
       busy_d = 1'b0;
     end
@@ -323,7 +511,7 @@ module {TOP_MODULE}{params} (
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
+  always_ff @(posedge {clock} or negedge rst_ni) begin
     if (!rst_ni) begin
       busy_q <= 1'b0;
       first_q <= 1'b0;
@@ -334,7 +522,7 @@ module {TOP_MODULE}{params} (
       cycles_q <= cycles_d;
     end
   end
-{cores}endmodule
+{cores}{_sim_driver(manifest) if sim else ""}endmodule
 
 `default_nettype wire
 """

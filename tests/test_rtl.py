@@ -1,7 +1,8 @@
 """The P-lane network RTL, built by Verilator (or Icarus) and driven by cocotb, against golden.
 
 Builds are keyed by shapes, lane count and layouts only (weights, thresholds and leaks
-reach the simulation at run time), so the cases below share a handful of builds.
+reach the simulation at run time), so the cases below share a handful of builds, and
+exports of one shape can run in one simulator start.
 """
 
 import re
@@ -12,8 +13,9 @@ import pytest
 from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.manifest import ManifestError
 from sdsnn_hw.neuron import LifParams
-from sdsnn_hw.rtl import SIMULATORS, RtlReport, ToolError, simulate
-from sdsnn_hw.stimulus import StimulusError
+from sdsnn_hw.rtl import SIMULATORS, RtlReport, SimCase, ToolError, simulate, simulate_cases
+from sdsnn_hw.rtl_top import SIM_RUN_STEPS
+from sdsnn_hw.stimulus import StimulusError, load_stimulus
 from tests.conftest import require_simulator
 from tests.known_answers import CASES, KnownAnswer
 from tests.networks import integer_layer, random_network, write_network
@@ -157,11 +159,84 @@ def test_a_start_raised_while_busy_waits(tmp_path, rng, simulator) -> None:
     require_simulator(simulator)
     layers = random_network(rng, (12, 9, 5), 6, 10, 0.5)
     inputs = (rng.random((3, 5, 12)) < 0.4).astype(np.uint8)
-    report = _run(
-        tmp_path, layers, inputs, lanes=4, layout="dense_rows", simulator=simulator,
-        testcase="a_start_raised_while_busy_waits",
-    )  # fmt: skip
+    report = _run(tmp_path, layers, inputs, lanes=4, layout="dense_rows", simulator=simulator)
     _assert_exact(tmp_path, report, inputs)
+    # the driver raised each next start right after the previous step was taken: it
+    # waited through every cycle of every step but the last, except the accept cycle
+    cycles = run_network(GoldenNetwork.from_export(tmp_path / "export"), inputs).step_cycles
+    assert report.start_waits == cycles.sum() - cycles[-1, -1] - (cycles.size - 1)
+
+
+def test_a_stimulus_longer_than_a_run_is_played_in_runs(tmp_path, rng) -> None:
+    """More steps than the driver's memory holds: several runs, samples cut between two
+    of them (membranes carry over the pause), every step exact."""
+    layers = random_network(rng, (6, 3), weight_bits=5, v_bits=8, density=0.8)
+    inputs = (rng.random((3, 500, 6)) < 0.3).astype(np.uint8)
+    assert inputs.shape[0] * inputs.shape[1] > 1.4 * SIM_RUN_STEPS
+    report = _run(tmp_path, layers, inputs, lanes=2, layout="dense_rows")
+    _assert_exact(tmp_path, report, inputs)
+
+
+def _cases_of_one_shape(tmp_path, rng, count: int) -> list[SimCase]:
+    """``count`` exports of one shape (12 -> 9 -> 5, P = 4, csr_fanout) with different
+    weights, thresholds, membrane widths and sample counts."""
+    cases = []
+    for k in range(count):
+        layers = random_network(rng, (12, 9, 5), 6, [6, 12, 9][k % 3], 0.3 + 0.3 * (k % 3))
+        inputs = (rng.random((k + 1, 6, 12)) < 0.5).astype(np.uint8)
+        write_network(tmp_path / f"case{k}", layers, inputs, lanes=4, layout="csr_fanout")
+        cases.append(
+            SimCase(tmp_path / f"case{k}" / "export", tmp_path / f"case{k}" / "stimulus.npz")
+        )
+    return cases
+
+
+def _golden(case: SimCase):
+    inputs = load_stimulus(case.stimulus).spikes
+    return run_network(GoldenNetwork.from_export(case.export_dir), inputs)
+
+
+@pytest.mark.parametrize("simulator", SIMULATORS)
+def test_many_exports_of_a_shape_run_in_one_simulator_start(tmp_path, rng, simulator) -> None:
+    """ROMs reloaded, configuration set and a reset between cases: each case as exact as
+    if it ran alone, though the cases' answers differ (so a stale ROM would show)."""
+    require_simulator(simulator)
+    cases = _cases_of_one_shape(tmp_path, rng, 3)
+    reports = simulate_cases(cases, tmp_path / "rtl", simulator, log=lambda _: None)
+    for case, report in zip(cases, reports, strict=True):
+        _assert_exact(case.export_dir.parent, report, load_stimulus(case.stimulus).spikes)
+    assert len({report.log_file for report in reports}) == 1  # one simulation
+    first, second = _golden(cases[0]), _golden(cases[1])
+    assert not np.array_equal(first.membranes[0][0], second.membranes[0][0])
+
+
+def test_a_top_that_does_not_reload_its_roms_fails_the_next_case(
+    tmp_path, rng, monkeypatch
+) -> None:
+    import sdsnn_hw.rtl as rtl
+
+    real_render = rtl.render_top
+
+    def without_reload(manifest, target):
+        text = real_render(manifest, target)
+        assert ".reload();" in text
+        return re.sub(r"\n *u_l\d+\.\w+\.\w+\.reload\(\);", "", text)
+
+    monkeypatch.setattr(rtl, "render_top", without_reload)
+    cases = _cases_of_one_shape(tmp_path, rng, 2)
+    first, second = simulate_cases(cases, tmp_path / "rtl", log=lambda _: None)
+    assert first.agrees  # the images it loaded at the start
+    assert second.mismatched_samples  # the first case's weights with the second's inputs
+
+
+def test_a_hang_ends_its_case_and_the_next_case_runs(tmp_path, rng, monkeypatch) -> None:
+    """The driver's own limit per step ends a run that never finishes; the next case
+    starts after a reset."""
+    _patched_core(tmp_path, monkeypatch, "if (uaddr_q == AW'(DEPTH - 1)) begin", "if (1'b0) begin")
+    reports = simulate_cases(_cases_of_one_shape(tmp_path, rng, 2), tmp_path / "rtl", log=print)
+    for report in reports:
+        assert report.hang.startswith("sample 0, step 0, layer 0: no done_o within"), report.hang
+        assert report.mismatched_samples == [0]
 
 
 def test_a_corrupted_rom_is_never_simulated(tmp_path, rng) -> None:
@@ -315,3 +390,78 @@ def test_the_synthesis_top_at_exact_widths_matches_golden(tmp_path, rng) -> None
     )  # fmt: skip
     tests, failed = get_results(results)
     assert (tests, failed) == (1, 0), (tmp_path / "sim.log").read_text()[-3000:]
+
+
+def _record(case) -> list[str]:
+    """The record the top's recorder would write for ``case`` if the RTL equalled
+    golden: spikes and membranes in hexadecimal, the last neuron first; after a
+    sample's last step the counters since reset (all of a layer sum in layer 0)."""
+    lines = []
+    totals = np.zeros(1 + 8 * len(case.sizes), np.int64)
+    for k in range(case.total):
+        n, t = divmod(k, case.steps)
+        fields = ["s"]
+        for i, size in enumerate(case.sizes):
+            bits = "".join(str(b) for b in case.golden.spikes[i][n, t][::-1])
+            fields.append(format(int(bits, 2), f"0{(size + 3) // 4}x"))
+            values = case.golden.membranes[i][n, t][::-1]
+            fields.append("".join(format(int(v) & 0xFFFFFFFF, "08x") for v in values))
+        if t == case.steps - 1:
+            costs = case.golden.costs
+            totals[0] += costs.cycles[n]
+            totals[1:9] += [getattr(costs, name)[n] for name in COUNTER_NAMES]
+            fields.append("".join(format(int(v), "016x") for v in totals))
+        lines.append(" ".join(fields))
+    return [*lines, "e 0"]
+
+
+def test_the_comparison_names_what_differs_first(tmp_path, rng) -> None:
+    """The testbench's comparison, on records written from golden and then broken."""
+    from rtl_sim.tb_network import Case, Record
+
+    layers = random_network(rng, (5, 4, 3), weight_bits=6, v_bits=10, density=0.8)
+    inputs = (rng.random((3, 3, 5)) < 0.6).astype(np.uint8)
+    write_network(tmp_path, layers, inputs, lanes=2)
+    export, stimulus = tmp_path / "export", tmp_path / "stimulus.npz"
+    case = Case({"export": str(export), "stimulus": str(stimulus), "samples": 0})
+    exact = _record(case)
+
+    def report(lines: list[str]) -> dict:
+        return case.report(Record.parse("\n".join(lines) + "\n", case.sizes, case.steps), None)
+
+    good = report(exact)
+    assert (good["mismatched_samples"], good["counters_differing"], good["hang"]) == ([], [], None)
+    assert good["predictions"] == case.golden.predictions.tolist()
+    assert good["cycles"] == case.golden.cycles.tolist()
+    # one membrane of layer 1, neuron 2, sample 1, step 2 one higher
+    broken = list(exact)
+    fields = broken[5].split()
+    word = fields[4]
+    fields[4] = format((int(word, 16) + (1 << 64)) % (1 << 96), "024x")
+    broken[5] = " ".join(fields)
+    found = report(broken)
+    assert found["mismatched_samples"] == [1]
+    assert {k: found["first_mismatch"][k] for k in ("sample", "step", "layer", "neurons")} == {
+        "sample": 1, "step": 2, "layer": 1, "neurons": [2],
+    }  # fmt: skip
+    # an unknown value (x) in layer 0's spikes of sample 0, step 1
+    broken = list(exact)
+    broken[1] = broken[1].replace("s ", "s x", 1)
+    unknown = report(broken)
+    assert unknown["mismatched_samples"] == [0]
+    assert "x or z" in unknown["first_mismatch"]["error"]
+    # the cycle counter of sample 0 one too high: that counter, and only it, differs
+    broken = list(exact)
+    fields = broken[2].split()
+    fields[-1] = format(int(fields[-1], 16) + (1 << (64 * 16)), f"0{len(fields[-1])}x")
+    broken[2] = " ".join(fields)
+    assert report(broken)["counters_differing"] == ["cycles"]
+    # a step finished twice
+    extra = report([*exact[:-1], exact[-2], "e 0"])
+    assert extra["mismatched_samples"] == [2]
+    assert extra["first_mismatch"]["error"] == "the RTL finished 10 steps, 9 were played"
+    # a step that missed its limit with layer 1 busy (busy bits: the last layer first)
+    hung = report([*exact[:4], "h 10"])
+    assert hung["hang"].startswith("sample 1, step 1, layer 1: no done_o within")
+    assert hung["mismatched_samples"] == [1]
+    assert len(hung["cycles"]) == 1

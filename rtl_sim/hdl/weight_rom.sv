@@ -2,9 +2,38 @@
 //
 // The image loads at time 0 with $readmemh(FILE), the form Yosys, Vivado and Quartus
 // turn into an initialised block RAM. Simulation only: a plusarg +<PLUSARG>=<path>
-// reloads the image from <path> instead, so one simulator build serves many weight
-// sets. The string / $value$plusargs code sits inside `ifndef SYNTHESIS.
+// loads the image from <path> instead, and the task reload() reads it again, so one
+// simulator run serves many weight sets (the simulation top calls it between cases).
+// The string / $value$plusargs code sits inside `ifndef SYNTHESIS.
 `default_nettype none
+
+// The memory's image load and read port, the same in both branches below, which differ
+// only in the synthesis attribute of the memory (an attribute cannot be conditional).
+`ifndef SYNTHESIS
+`define SDSNN_WEIGHT_ROM_BODY \
+    task automatic reload; \
+      string path; \
+      if (PLUSARG != "" && $value$plusargs($sformatf("%s=%%s", PLUSARG), path)) begin \
+        $readmemh(path, mem); \
+      end else if (FILE != "") begin \
+        $readmemh(FILE, mem); \
+      end \
+    endtask \
+    initial reload(); \
+    always_ff @(posedge clk_i) begin \
+      if (en_i) begin \
+        rdata_q <= mem[addr_i]; \
+      end \
+    end
+`else
+`define SDSNN_WEIGHT_ROM_BODY \
+    initial $readmemh(FILE, mem); \
+    always_ff @(posedge clk_i) begin \
+      if (en_i) begin \
+        rdata_q <= mem[addr_i]; \
+      end \
+    end
+`endif
 
 module weight_rom #(
     parameter int WIDTH = 8,    // word width in bits
@@ -24,49 +53,18 @@ module weight_rom #(
 
   // Block RAM even when small for the weights (BLOCK = 1), what an FPGA engineer sizes;
   // small pointer ROMs may stay LUTs, which are faster than block RAM's clock-to-out.
-  // The two branches differ only in the synthesis attribute.
   if (BLOCK) begin : g_block
     (* rom_style = "block", ram_style = "block" *)
     logic [WIDTH-1:0] mem[DEPTH];
-    initial begin : load_image
-`ifndef SYNTHESIS
-      string path;
-      if (PLUSARG != "" && $value$plusargs($sformatf("%s=%%s", PLUSARG), path)) begin
-        $readmemh(path, mem);
-      end else if (FILE != "") begin
-        $readmemh(FILE, mem);
-      end
-`else
-      $readmemh(FILE, mem);
-`endif
-    end
-    always_ff @(posedge clk_i) begin
-      if (en_i) begin
-        rdata_q <= mem[addr_i];
-      end
-    end
+    `SDSNN_WEIGHT_ROM_BODY
   end else begin : g_auto
     logic [WIDTH-1:0] mem[DEPTH];
-    initial begin : load_image
-`ifndef SYNTHESIS
-      string path;
-      if (PLUSARG != "" && $value$plusargs($sformatf("%s=%%s", PLUSARG), path)) begin
-        $readmemh(path, mem);
-      end else if (FILE != "") begin
-        $readmemh(FILE, mem);
-      end
-`else
-      $readmemh(FILE, mem);
-`endif
-    end
-    always_ff @(posedge clk_i) begin
-      if (en_i) begin
-        rdata_q <= mem[addr_i];
-      end
-    end
+    `SDSNN_WEIGHT_ROM_BODY
   end
 
   assign rdata_o = rdata_q;
 endmodule
+
+`undef SDSNN_WEIGHT_ROM_BODY
 
 `default_nettype wire
