@@ -12,11 +12,17 @@ from sdsnn_hw.layouts import AUTO, DEFAULT_LANES
 from sdsnn_hw.manifest import Manifest
 from sdsnn_hw.neuron import LifParams
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
+from tests.known_answers import KnownNetwork
 
 
 def integer_layer(weights: np.ndarray, lif: LifParams, weight_bits: int = 8) -> IntegerLayer:
     weights = np.asarray(weights, dtype=np.int64)
     return IntegerLayer(weights, lif, weight_bits, 1.0, np.arange(weights.shape[0]))
+
+
+def known_layers(case: KnownNetwork) -> list[IntegerLayer]:
+    """The layers of a hand-worked case, each at its own weight width."""
+    return [integer_layer(layer.weights, layer.lif, layer.weight_bits) for layer in case.layers]
 
 
 def random_network(
@@ -59,3 +65,10 @@ def write_network(
     stimulus = folder / "stimulus.npz"
     save_stimulus(stimulus, Stimulus(inputs.astype(np.uint8), np.zeros(len(inputs), np.int64)))
     return manifest, stimulus
+
+
+def write_known_network(
+    folder: Path, case: KnownNetwork, lanes: int = DEFAULT_LANES, layout: str = AUTO
+) -> tuple[Manifest, Path]:
+    """Export a hand-worked case to ``folder/export`` and its inputs beside it."""
+    return write_network(folder, known_layers(case), case.inputs, lanes=lanes, layout=layout)

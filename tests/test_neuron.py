@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from sdsnn_hw.neuron import LifParams, lif_step, signed_bits_for, unsigned_bits_for
-from tests.known_answers import CASES, KnownAnswer
+from tests.known_answers import LAYER_CASES, KnownAnswer
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
 def test_lif_step_matches_hand_worked_answers(case: KnownAnswer) -> None:
     membrane = np.zeros(case.weights.shape[0], np.int64)
     for t, x in enumerate(case.inputs):
