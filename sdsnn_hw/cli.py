@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sdsnn_hw.data import DATASETS, DataError
-from sdsnn_hw.layouts import AUTO, DEFAULT_LANES, LANE_CHOICES, LAYOUTS
-from sdsnn_hw.manifest import ManifestError
-from sdsnn_hw.model import NetworkConfig
+from sdsnn_hw.layouts import ALL_LAYOUTS, AUTO, DEFAULT_LANES, LANE_CHOICES
+from sdsnn_hw.manifest import ManifestError, load_manifest, rtl_unsupported
+from sdsnn_hw.model import BIAS_BITS_RANGE, NetworkConfig
+from sdsnn_hw.netspec import CONV, NetSpecError
 from sdsnn_hw.outdir import OutputFolderError, check_output_folder
 from sdsnn_hw.rtl import SIMULATORS
 from sdsnn_hw.stimulus import StimulusError
@@ -85,7 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
     run.add_argument("--dataset", choices=DATASETS, default="digits")
     run.add_argument("--data-dir", type=Path, help="folder holding the data set files")
-    run.add_argument("--hidden", type=_sizes, default=(128,), help="hidden sizes, e.g. 128,64")
+    shape = run.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--net",
+        metavar="SPEC",
+        help="network in the paper's notation, e.g. 15C3-AP2-40C3-AP2-FC300-FC10: "
+        "<channels>C<kernel> convolution ('same' padding, stride 1), AP<k> average pooling, "
+        "FC<n> fully connected; the last is FC<classes> (default: FC128-FC<classes>)",
+    )
+    shape.add_argument(
+        "--hidden",
+        type=_sizes,
+        default=(128,),
+        help="hidden fully connected sizes, e.g. 128,64: the same as --net FC128-FC64-FC10",
+    )
     run.add_argument("--epochs", type=_positive_int, default=defaults_train.epochs)
     run.add_argument("--time-steps", type=_positive_int, default=defaults_net.time_steps)
     run.add_argument(
@@ -94,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=range(2, 9),
         default=defaults_net.weight_bits,
         metavar="{2..8}",
+    )
+    run.add_argument(
+        "--bias-bits",
+        type=int,
+        choices=range(BIAS_BITS_RANGE[0], BIAS_BITS_RANGE[1] + 1),
+        default=defaults_net.bias_bits,
+        metavar=f"{{{BIAS_BITS_RANGE[0]}..{BIAS_BITS_RANGE[1]}}}",
+        help="bias width of networks with a convolution (their layers all have biases)",
     )
     run.add_argument("--seed", type=int, default=defaults_train.seed)
     run.add_argument(
@@ -147,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--cases", type=_positive_int, default=200)
     fuzz.add_argument("--seed", type=_count, default=0, help="first case seed")
     fuzz.add_argument("--simulator", choices=SIMULATORS, default="verilator")
-    fuzz.add_argument("--jobs", type=_positive_int, default=2, help="cases simulated at once")
+    fuzz.add_argument("--jobs", type=_positive_int, default=2, help="case batches run at once")
     fuzz.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -162,9 +184,10 @@ def add_hardware_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--layout",
-        choices=(AUTO, *LAYOUTS),
+        choices=(AUTO, *ALL_LAYOUTS),
         default=AUTO,
-        help="weight memory layout of every layer (auto: the smallest per layer)",
+        help="weight memory layout of every layer of its kind (auto: the smallest per layer; "
+        "layers of the other kind choose by size)",
     )
 
 
@@ -179,18 +202,16 @@ def _check_output(folder: Path, kind: str, force: bool) -> None:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    from sdsnn_hw.pipeline import RunConfig, run
+    from sdsnn_hw.pipeline import RunConfig, network_layers, run
 
-    _check_output(args.out, "run", args.force)
-    if not args.no_rtl:
-        from sdsnn_hw.rtl import find_simulator
-
-        find_simulator(args.simulator)
     config = RunConfig(
         dataset=args.dataset,
         data_dir=args.data_dir,
+        net=args.net,
         hidden=args.hidden,
-        network=NetworkConfig(time_steps=args.time_steps, weight_bits=args.weight_bits),
+        network=NetworkConfig(
+            time_steps=args.time_steps, weight_bits=args.weight_bits, bias_bits=args.bias_bits
+        ),
         training=TrainConfig(epochs=args.epochs, seed=args.seed),
         rtl=not args.no_rtl,
         rtl_samples=args.rtl_samples,
@@ -198,6 +219,12 @@ def _command_run(args: argparse.Namespace) -> int:
         lanes=args.lanes,
         layout=args.layout,
     )
+    _, layers = network_layers(config)  # a bad --net token stops here, before any work
+    _check_output(args.out, "run", args.force)
+    if not args.no_rtl and all(layer.kind != CONV for layer in layers):
+        from sdsnn_hw.rtl import find_simulator
+
+        find_simulator(args.simulator)
     summary = run(config, args.out, progress=not args.quiet, force=args.force)
     print_summary(summary)
     print(f"summary written to {args.out / 'summary.json'}")
@@ -236,18 +263,23 @@ def _command_export(args: argparse.Namespace) -> int:
 def _command_golden(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sdsnn_hw.golden import GoldenNetwork, run_network
+    from sdsnn_hw.golden import GoldenNetwork, run_in_chunks
     from sdsnn_hw.stimulus import load_stimulus
 
     net = GoldenNetwork.from_export(args.export)
     stimulus = load_stimulus(args.stimulus, net.inputs, net.time_steps, net.classes)
-    result = run_network(net, stimulus.spikes)
+    predictions, synops, cycles = [], [], []
+    for _, result in run_in_chunks(net, stimulus.spikes):  # a conv net's traces are large
+        predictions.append(result.predictions)
+        synops.append(result.synaptic_ops)
+        cycles.append(result.cycles)
     print(
         json.dumps(
             {
                 "samples": len(stimulus.labels),
-                "accuracy": float(np.mean(result.predictions == stimulus.labels)),
-                "synaptic_ops_per_inference": float(result.synaptic_ops.mean()),
+                "accuracy": float(np.mean(np.concatenate(predictions) == stimulus.labels)),
+                "synaptic_ops_per_inference": float(np.concatenate(synops).mean()),
+                "cycles_per_inference": float(np.concatenate(cycles).mean()),
             },
             indent=2,
         )
@@ -255,9 +287,17 @@ def _command_golden(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_rtl_support(export: Path) -> None:
+    """Refuse, before any tool runs, an export the RTL core cannot run yet."""
+    unsupported = rtl_unsupported(load_manifest(export))
+    if unsupported:
+        raise UsageError(f"{export}: {unsupported}")
+
+
 def _command_rtl(args: argparse.Namespace) -> int:
     from sdsnn_hw.rtl import simulate
 
+    _check_rtl_support(args.export)
     _check_output(args.work, "rtl", args.force)
     report = simulate(
         args.export, args.stimulus, args.work, args.samples, simulator=args.simulator,
@@ -283,6 +323,7 @@ def _command_rtl(args: argparse.Namespace) -> int:
 def _command_synth(args: argparse.Namespace) -> int:
     from sdsnn_hw.synth_export import SynthConfig, synth_export
 
+    _check_rtl_support(args.export)
     _check_output(args.out, "synth", args.force)
     stimulus = args.stimulus
     beside = args.export.parent / "stimulus" / "test.npz"
@@ -339,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         CheckpointError,
         OutputFolderError,
         SynthError,
+        NetSpecError,
     ) as exc:
         print(f"sdsnn: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

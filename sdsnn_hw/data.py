@@ -11,6 +11,7 @@ import numpy as np
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATASETS = ("digits", "fashion-mnist")
+_SHAPES = {"digits": ((1, 8, 8), 10), "fashion-mnist": ((1, 28, 28), 10)}
 
 
 class DataError(ValueError):
@@ -23,9 +24,11 @@ class Dataset:
 
     Attributes:
         name: registry name.
-        x_train, x_test: float32 arrays of shape (samples, features), values in [0, 1].
+        x_train, x_test: float32 arrays of shape (samples, features), values in [0, 1],
+            the C-order pixels of ``input_shape`` images.
         y_train, y_test: int64 class labels.
         n_classes: number of classes.
+        input_shape: (channels, height, width) of an image.
     """
 
     name: str
@@ -34,10 +37,18 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    input_shape: tuple[int, int, int]
 
     @property
     def n_features(self) -> int:
         return int(self.x_train.shape[1])
+
+
+def dataset_shape(name: str) -> tuple[tuple[int, int, int], int]:
+    """A data set's image shape (channels, height, width) and class count, unloaded."""
+    if name not in _SHAPES:
+        raise DataError(f"unknown data set {name!r}; expected one of: {', '.join(DATASETS)}")
+    return _SHAPES[name]
 
 
 def load_dataset(name: str, data_dir: Path | None = None, test_fraction: float = 0.2) -> Dataset:
@@ -66,10 +77,13 @@ def _load_digits(test_fraction: float) -> Dataset:
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_fraction, random_state=0, stratify=y
     )
-    return Dataset("digits", x_train, y_train, x_test, y_test, 10)
+    shape, classes = dataset_shape("digits")
+    return Dataset("digits", x_train, y_train, x_test, y_test, classes, shape)
 
 
 def _load_fashion_mnist(folder: Path) -> Dataset:
+    shape, classes = dataset_shape("fashion-mnist")
+
     def part(prefix: str) -> tuple[np.ndarray, np.ndarray]:
         images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
         labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
@@ -77,12 +91,16 @@ def _load_fashion_mnist(folder: Path) -> Dataset:
             raise DataError(
                 f"{folder}: {prefix} images {images.shape} and labels {labels.shape} do not pair up"
             )
+        if images.shape[1:] != shape[1:]:
+            raise DataError(
+                f"{folder}: {prefix} images must be {shape[1]}x{shape[2]}, got {images.shape[1:]}"
+            )
         x = images.reshape(len(images), -1).astype(np.float32) / 255.0
         return x, labels.astype(np.int64)
 
     x_train, y_train = part("train")
     x_test, y_test = part("t10k")
-    return Dataset("fashion-mnist", x_train, y_train, x_test, y_test, 10)
+    return Dataset("fashion-mnist", x_train, y_train, x_test, y_test, classes, shape)
 
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

@@ -2,17 +2,23 @@
 
 Every number follows docs/hardware-contract.md; the RTL and HLS simulations are
 compared against this model spike for spike and membrane for membrane, and their
-counters against the cycle model of :mod:`sdsnn_hw.microarch`.
+counters against the cycle models of :mod:`sdsnn_hw.microarch` (fc layers) and
+:mod:`sdsnn_hw.microarch_conv` (conv layers). The integer arithmetic of a layer step
+is :mod:`sdsnn_hw.layer_math`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from sdsnn_hw import microarch, microarch_conv
+from sdsnn_hw.layer_math import acc_bits, layer_current, layer_inputs
 from sdsnn_hw.layouts import LayoutImage, decode, encode_choice
 from sdsnn_hw.manifest import (
     MANIFEST_NAME,
@@ -21,18 +27,48 @@ from sdsnn_hw.manifest import (
     load_manifest,
     read_memory,
 )
-from sdsnn_hw.microarch import Costs, network_costs
-from sdsnn_hw.neuron import LifParams, accumulator_bits, lif_step
+from sdsnn_hw.microarch import Costs
+from sdsnn_hw.netspec import CONV, FC, LayerShape
+from sdsnn_hw.neuron import LifParams, lif_step
+
+TRACE_BUDGET = 1 << 24
+"""Neuron values (one per neuron, step and sample) a chunk of :func:`run_in_chunks` holds."""
 
 
 @dataclass(frozen=True)
 class GoldenLayer:
-    """Dense int64 weights (n_out, n_in), the neuron parameters and the memory layout."""
+    """Decoded integer weights, the neuron parameters, the memory layout and the shape.
+
+    Attributes:
+        name: memory file prefix.
+        weights: int64, fc (n_out, n_in), conv (out_channels, in_channels, K, K).
+        lif: neuron parameters.
+        layout: the weight memory layout.
+        kind: ``fc`` or ``conv``.
+        bias: int64 per neuron (fc) or output channel (conv), or None.
+        pool: the AP<k> folded into the input (1: none).
+        in_shape: the input map before pooling; None: a flat fc input (n_in, 1, 1).
+    """
 
     name: str
     weights: np.ndarray
     lif: LifParams
     layout: str
+    kind: str = FC
+    bias: np.ndarray | None = None
+    pool: int = 1
+    in_shape: tuple[int, int, int] | None = None
+
+    @property
+    def shape(self) -> LayerShape:
+        kernel = self.weights.shape[-1] if self.kind == CONV else 1
+        in_shape = self.in_shape or (self.weights.shape[1], 1, 1)
+        return LayerShape(self.kind, in_shape, self.pool, self.weights.shape[0], kernel)
+
+    @property
+    def n_out(self) -> int:
+        """Neurons."""
+        return self.shape.n_out
 
 
 @dataclass(frozen=True)
@@ -44,8 +80,8 @@ class GoldenNetwork:
 
     @property
     def inputs(self) -> int:
-        """Input width of the first layer."""
-        return self.layers[0].weights.shape[1]
+        """Input width of the first layer (its input map before pooling, flattened)."""
+        return math.prod(self.layers[0].shape.in_shape)
 
     @classmethod
     def from_export(cls, folder: Path) -> GoldenNetwork:
@@ -61,17 +97,19 @@ class GoldenNetwork:
 def _load_layer(folder: Path, index: int, spec: LayerSpec, lanes: int) -> GoldenLayer:
     ptr = read_memory(folder, spec.ptr)
     words = read_memory(folder, spec.weights)
+    conv = spec.kind == CONV
     image = LayoutImage(
         layout=spec.layout,
         lanes=lanes,
-        n_in=spec.n_in,
-        n_out=spec.n_out,
+        n_in=spec.in_channels if conv else spec.n_in,
+        n_out=spec.out_channels,
         weight_bits=spec.weight_bits,
         addr_bits=spec.addr_bits,
         ptr=np.asarray(ptr, dtype=np.int64),
         ptr_bits=spec.ptr_bits,
         words=tuple(words),
         word_bits=spec.weights.width,
+        taps=spec.taps,
     )
     where = f"{folder / MANIFEST_NAME}: field 'layers[{index}]."
     try:
@@ -91,9 +129,10 @@ def _load_layer(folder: Path, index: int, spec: LayerSpec, lanes: int) -> Golden
             f"{folder / spec.weights.file}: not the canonical {spec.layout} encoding of its "
             "weights (words out of order, or padding that is not zero)"
         )
+    bias = None if spec.bias is None else _load_bias(folder, spec)
     for key, expected in (
         ("nnz", int(np.count_nonzero(weights))),
-        ("acc_bits", accumulator_bits(weights, spec.weight_bits)),
+        ("acc_bits", acc_bits(weights, spec.weight_bits, spec.pool, bias)),
         ("layout_bits", sizes),
     ):
         if getattr(spec, key) != expected:
@@ -101,7 +140,23 @@ def _load_layer(folder: Path, index: int, spec: LayerSpec, lanes: int) -> Golden
                 f"{where}{key}' must be {expected} (derived from the weights in "
                 f"{spec.weights.file}), got {getattr(spec, key)}"
             )
-    return GoldenLayer(spec.name, weights, spec.lif, spec.layout)
+    in_shape = (spec.in_channels, spec.in_height, spec.in_width)
+    return GoldenLayer(
+        spec.name, weights, spec.lif, spec.layout, spec.kind, bias, spec.pool, in_shape
+    )
+
+
+def _load_bias(folder: Path, spec: LayerSpec) -> np.ndarray:
+    """The biases from their memory: ``bias_bits`` two's complement, narrow range."""
+    bits = spec.bias_bits
+    codes = np.asarray(read_memory(folder, spec.bias), dtype=np.int64)
+    bias = np.where(codes >= 1 << (bits - 1), codes - (1 << bits), codes)
+    if np.any(bias == -(1 << (bits - 1))):
+        raise ManifestError(
+            f"{folder / spec.bias.file}: a bias is the unused code {-(1 << (bits - 1))} "
+            "(narrow range)"
+        )
+    return bias
 
 
 @dataclass(frozen=True)
@@ -114,7 +169,8 @@ class GoldenResult:
         counts: output spike counts (samples, classes).
         predictions: argmax of counts, ties to the lowest index.
         costs: cycles, synaptic operations, memory accesses and the lane bound per
-            sample (and cycles per step), as the core spends them (:mod:`microarch`).
+            sample (and cycles per step), as the core spends them (:mod:`microarch`,
+            :mod:`microarch_conv`).
     """
 
     spikes: list[np.ndarray]
@@ -139,23 +195,61 @@ class GoldenResult:
 def run_network(net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = False) -> GoldenResult:
     """Run input spikes (samples, time, inputs) through the network, all samples at once."""
     samples, steps, _ = spikes_in.shape
-    membranes = [np.zeros((samples, layer.weights.shape[0]), np.int64) for layer in net.layers]
+    membranes = [np.zeros((samples, layer.n_out), np.int64) for layer in net.layers]
     spike_log = [np.zeros((samples, steps, m.shape[1]), np.uint8) for m in membranes]
     membrane_log = [np.zeros((samples, steps, m.shape[1]), np.int64) for m in membranes]
     for t in tqdm(range(steps), desc="golden", unit="step", disable=not progress):
         x = spikes_in[:, t]
         for i, layer in enumerate(net.layers):
-            x, membranes[i] = lif_step(
-                x.astype(np.int64) @ layer.weights.T, membranes[i], layer.lif
-            )
+            shape = layer.shape
+            inputs = layer_inputs(x, shape.in_shape, shape.pool, as_map=layer.kind == CONV)
+            current = layer_current(layer.kind, layer.weights, layer.bias, inputs)
+            x, membranes[i] = lif_step(current, membranes[i], layer.lif)
             spike_log[i][:, t] = x
             membrane_log[i][:, t] = membranes[i]
     counts = spike_log[-1].sum(axis=1, dtype=np.int64)
-    layer_inputs = [spikes_in, *spike_log[:-1]]
-    costs = network_costs(
-        [layer.weights for layer in net.layers],
-        [layer.layout for layer in net.layers],
-        net.lanes,
-        layer_inputs,
-    )
+    costs = costs_of(net, [spikes_in, *spike_log[:-1]])
     return GoldenResult(spike_log, membrane_log, counts, np.argmax(counts, axis=1), costs)
+
+
+def costs_of(net: GoldenNetwork, layer_spikes: list[np.ndarray]) -> Costs:
+    """Costs of every layer, each driven by ``layer_spikes[l]`` (samples, time, inputs):
+    fc layers by :mod:`sdsnn_hw.microarch`, conv layers by :mod:`sdsnn_hw.microarch_conv`.
+
+    A pooled input is one event per spike of its window, so the cost models take the
+    window counts as the input of each event position.
+    """
+    total = None
+    for layer, spikes in zip(net.layers, layer_spikes, strict=True):
+        samples, steps = spikes.shape[:2]
+        shape = layer.shape
+        conv = layer.kind == CONV
+        flat = spikes.reshape(samples * steps, -1)
+        inputs = layer_inputs(flat, shape.in_shape, shape.pool, as_map=conv)
+        inputs = inputs.reshape(samples, steps, *inputs.shape[1:])
+        model = microarch_conv if conv else microarch
+        part = model.layer_costs(layer.weights, layer.layout, net.lanes, inputs)
+        total = part if total is None else total + part
+    return total
+
+
+def run_in_chunks(
+    net: GoldenNetwork, spikes_in: np.ndarray, progress: bool = False
+) -> Iterator[tuple[slice, GoldenResult]]:
+    """:func:`run_network` on consecutive chunks of samples, each small enough that its
+    traces hold about :data:`TRACE_BUDGET` neuron values; yields (samples, result)."""
+    samples, steps, _ = spikes_in.shape
+    neurons = sum(layer.n_out for layer in net.layers)
+    size = max(1, TRACE_BUDGET // (neurons * steps))
+    with tqdm(total=samples, desc="golden", unit="sample", disable=not progress) as bar:
+        for start in range(0, max(samples, 1), size):  # an empty stimulus is one empty chunk
+            part = slice(start, min(start + size, samples))
+            yield part, run_network(net, spikes_in[part])
+            bar.update(part.stop - part.start)
+
+
+def concat_costs(parts: list[Costs]) -> Costs:
+    """Per-sample costs of consecutive chunks, joined along the samples."""
+    return Costs(
+        **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Costs)}
+    )

@@ -1,20 +1,28 @@
-"""Weight memory layouts for the P-lane core (docs/microarchitecture.md, section 3).
+"""Weight memory layouts for the P-lane core (contract section 5), a registry by layer kind.
 
-Neuron ``n`` of a layer lives in bank ``n % P`` at address ``n // P``; a bank holds
-``D = ceil(N_OUT / P)`` neurons. Both layouts store, per input ``j``, a run of
-weight-ROM words, one word per core cycle, each word holding ``P`` slots (slot ``p``
-in bits ``[p*SLOT_BITS +: SLOT_BITS]``, the weight in the low bits of a slot, a bank
-address above it where the layout has one). A pointer memory of ``N_IN + 1`` word
-offsets gives input ``j`` the words ``ptr[j] .. ptr[j+1] - 1``.
+Every layout stores, per input (an fc input ``j``, a conv input channel ``c``), a run
+of weight-ROM words, one word per core cycle (per kernel tap for conv), each word
+holding ``P`` slots (slot ``p`` in bits ``[p*SLOT_BITS +: SLOT_BITS]``). A slot holds a
+*kernel*: the ``T`` weights (``T = K*K`` taps for conv, one weight for fc) from the input
+to one output unit (fc neuron, conv output channel), tap ``t`` in bits
+``[t*W_BITS +: W_BITS]``, and above them a bank address where the layout has one.
+Output unit ``o`` belongs to lane bank ``o % P`` at address ``o // P``; a bank holds
+``R = ceil(N_OUT / P)`` units (``N_OUT``: neurons for fc, output channels for conv). A
+pointer memory of ``N_IN + 1`` word offsets gives input ``i`` the words
+``ptr[i] .. ptr[i+1] - 1``.
 
-- ``dense_rows``: an input with at least one non-zero weight stores ``D`` words; slot
-  ``p`` of word ``r`` is the weight of neuron ``r*P + p`` (0 beyond ``N_OUT``). Inputs
-  whose column is all zero store nothing. Slots are ``W_BITS`` wide.
-- ``csr_fanout``: the non-zero synapses of input ``j`` are sorted into their banks;
-  word ``r`` slot ``p`` holds ``{address within bank, weight}`` of the ``r``-th synapse
-  of ``j`` in bank ``p`` (ascending neuron order), or an empty slot (all zero). Input
-  ``j`` stores ``max_p`` (synapses of ``j`` in bank ``p``) words. Slots are
-  ``ADDR_BITS + W_BITS`` wide, ``ADDR_BITS = max(1, ceil(log2 D))``.
+Two shapes of layout serve both kinds; an fc layer is the ``T = 1`` case:
+
+- dense (``dense_rows`` for fc, ``dense_kernels`` for conv): an input with at least one
+  non-zero weight stores ``R`` words; slot ``p`` of word ``r`` is the kernel of unit
+  ``r*P + p`` (all zero beyond ``N_OUT``). Inputs whose weights are all zero store
+  nothing. Slots are ``T * W_BITS`` wide.
+- lists (``csr_fanout`` for fc, ``kernel_list`` for conv): the non-zero kernels of input
+  ``i`` are sorted into their banks; word ``r`` slot ``p`` holds ``{address, kernel}`` of
+  the ``r``-th non-zero kernel of ``i`` in bank ``p`` (ascending unit order), or an
+  empty slot (all zero). Input ``i`` stores ``max_p`` (its kernels in bank ``p``) words.
+  An all-zero kernel is not stored: no slot, no word, no cycle. Slots are
+  ``ADDR_BITS + T * W_BITS`` wide, ``ADDR_BITS = max(1, ceil(log2 R))``.
 
 A layer whose weights are all zero stores one all-zero filler word, so every memory
 has at least one word.
@@ -23,19 +31,57 @@ has at least one word.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import isqrt
 
 import numpy as np
 
+from sdsnn_hw.netspec import CONV, FC
 from sdsnn_hw.neuron import unsigned_bits_for
 
-LAYOUTS = ("dense_rows", "csr_fanout")
 LANE_CHOICES = (1, 2, 4, 8)
 DEFAULT_LANES = 8
 AUTO = "auto"
 
 
+@dataclass(frozen=True)
+class Layout:
+    """One entry of the registry.
+
+    Attributes:
+        name: the manifest's ``layout``.
+        kind: the layer kind it stores.
+        addressed: slots carry a bank address (lists) or not (dense).
+    """
+
+    name: str
+    kind: str
+    addressed: bool
+
+
+REGISTRY: dict[str, Layout] = {
+    layout.name: layout
+    for layout in (
+        Layout("dense_rows", FC, addressed=False),
+        Layout("csr_fanout", FC, addressed=True),
+        Layout("dense_kernels", CONV, addressed=False),
+        Layout("kernel_list", CONV, addressed=True),
+    )
+}
+"""Every layout by name; per kind in this order, which breaks size ties."""
+
+
+def layouts_for(kind: str) -> tuple[str, ...]:
+    """The layouts of one layer kind, in registry order."""
+    return tuple(name for name, layout in REGISTRY.items() if layout.kind == kind)
+
+
+LAYOUTS = layouts_for(FC)
+"""The fc layouts (the RTL core's ``LAYOUT`` parameter is an index into this)."""
+ALL_LAYOUTS = tuple(REGISTRY)
+
+
 def bank_depth(n_out: int, lanes: int) -> int:
-    """Neurons per bank, ``D = ceil(n_out / lanes)``."""
+    """Units per bank, ``ceil(n_out / lanes)``."""
     return -(-n_out // lanes)
 
 
@@ -44,37 +90,51 @@ def addr_bits_for(depth: int) -> int:
     return max(1, (depth - 1).bit_length())
 
 
-def slot_bits_for(layout: str, weight_bits: int, depth: int) -> int:
-    """Width of one slot of a weight word."""
-    _check_layout(layout)
-    return weight_bits + (addr_bits_for(depth) if layout == "csr_fanout" else 0)
+def slot_bits_for(layout: str, weight_bits: int, depth: int, taps: int = 1) -> int:
+    """Width of one slot: ``taps`` weights, plus a bank address of ``depth`` units."""
+    entry = _layout(layout)
+    return taps * weight_bits + (addr_bits_for(depth) if entry.addressed else 0)
 
 
-def _check_layout(layout: str) -> None:
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; expected one of: {', '.join(LAYOUTS)}")
+def _layout(name: str) -> Layout:
+    if name not in REGISTRY:
+        raise ValueError(f"unknown layout {name!r}; expected one of: {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def _kernels(weights: np.ndarray, layout: Layout) -> np.ndarray:
+    """Weights as kernels (n_out, n_in, taps): fc (n_out, n_in), conv (O, C, K, K)."""
+    weights = np.asarray(weights, dtype=np.int64)
+    ndim = 2 if layout.kind == FC else 4
+    if weights.ndim != ndim or 0 in weights.shape:
+        wanted = "(n_out, n_in)" if ndim == 2 else "(out_channels, in_channels, K, K)"
+        raise ValueError(
+            f"layout {layout.name} stores {layout.kind} weights {wanted}, got {weights.shape}"
+        )
+    if ndim == 4 and weights.shape[2] != weights.shape[3]:
+        raise ValueError(f"a conv kernel must be square, got {weights.shape[2:]}")
+    return weights.reshape(*weights.shape[:2], -1)
 
 
 def words_per_input(weights: np.ndarray, layout: str, lanes: int) -> np.ndarray:
-    """Weight-ROM words each input occupies (and costs in cycles when it spikes).
+    """Weight-ROM words each input (fc input, conv input channel) occupies.
 
     Args:
-        weights: dense integer weights (n_out, n_in).
-        layout: one of :data:`LAYOUTS`.
+        weights: fc (n_out, n_in) or conv (O, C, K, K) integers.
+        layout: a layout of the weights' kind.
         lanes: P.
 
     Returns:
-        int64 array (n_in,).
+        int64 array (n_in,) or (C,).
     """
-    _check_layout(layout)
-    weights = np.asarray(weights)
-    n_out, n_in = weights.shape
+    entry = _layout(layout)
+    present = np.any(_kernels(weights, entry) != 0, axis=2)  # (n_out, n_in)
+    n_out, n_in = present.shape
     depth = bank_depth(n_out, lanes)
-    nonzero = weights != 0
-    if layout == "dense_rows":
-        return np.where(nonzero.any(axis=0), depth, 0).astype(np.int64)
+    if not entry.addressed:
+        return np.where(present.any(axis=0), depth, 0).astype(np.int64)
     padded = np.zeros((depth * lanes, n_in), bool)
-    padded[:n_out] = nonzero
+    padded[:n_out] = present
     per_bank = padded.reshape(depth, lanes, n_in).sum(axis=0)  # (lanes, n_in)
     return per_bank.max(axis=0).astype(np.int64)
 
@@ -84,15 +144,16 @@ class LayoutImage:
     """The two memory images of one layer in one layout.
 
     Attributes:
-        layout: ``dense_rows`` or ``csr_fanout``.
+        layout: a name of :data:`REGISTRY`.
         lanes: P, slots per weight word.
-        n_in, n_out: layer shape.
+        n_in, n_out: inputs and output units (conv: input and output channels).
         weight_bits: weight field width (two's complement).
-        addr_bits: bank address field width (0 for ``dense_rows``: no field).
+        addr_bits: bank address field width (0 for dense layouts: no field).
         ptr: pointer memory, ``n_in + 1`` word offsets (int64).
         ptr_bits: pointer word width, the unsigned width of the word count.
         words: weight-ROM words as Python ints (at least one word).
         word_bits: weight word width, ``lanes * slot_bits``.
+        taps: weights per kernel, ``K*K`` for conv, 1 for fc.
     """
 
     layout: str
@@ -105,15 +166,16 @@ class LayoutImage:
     ptr_bits: int
     words: tuple[int, ...]
     word_bits: int
+    taps: int = 1
 
     @property
     def depth(self) -> int:
-        """Bank depth D."""
+        """Units per bank R: the words of a dense input, the range of list addresses."""
         return bank_depth(self.n_out, self.lanes)
 
     @property
     def slot_bits(self) -> int:
-        return self.weight_bits + self.addr_bits
+        return self.taps * self.weight_bits + self.addr_bits
 
     @property
     def size_bits(self) -> int:
@@ -122,41 +184,42 @@ class LayoutImage:
 
 
 def encode(weights: np.ndarray, weight_bits: int, lanes: int, layout: str) -> LayoutImage:
-    """Encode dense integer weights (n_out, n_in) into ``layout`` for ``lanes`` lanes.
+    """Encode integer weights (fc (n_out, n_in), conv (O, C, K, K)) into ``layout``.
 
     Raises:
-        ValueError: on an unknown layout or lane count, or a weight outside the
-            narrow ``weight_bits`` range of the hardware contract.
+        ValueError: on an unknown layout or lane count, weights of the other kind, or a
+            weight outside the narrow ``weight_bits`` range of the hardware contract.
     """
-    _check_layout(layout)
+    entry = _layout(layout)
     if lanes not in LANE_CHOICES:
         raise ValueError(f"lanes must be one of {LANE_CHOICES}, got {lanes}")
-    weights = np.asarray(weights, dtype=np.int64)
-    if weights.ndim != 2 or 0 in weights.shape:
-        raise ValueError(f"weights must be a non-empty (n_out, n_in) matrix, got {weights.shape}")
+    kernels = _kernels(weights, entry)
     limit = (1 << (weight_bits - 1)) - 1
-    if weights.size and (weights.min() < -limit or weights.max() > limit):
+    if kernels.min() < -limit or kernels.max() > limit:
         raise ValueError(f"a weight is outside -{limit}..{limit} ({weight_bits} bits)")
-    n_out, n_in = weights.shape
+    n_out, n_in, taps = kernels.shape
     depth = bank_depth(n_out, lanes)
-    addr_bits = addr_bits_for(depth) if layout == "csr_fanout" else 0
-    slot_bits = weight_bits + addr_bits
+    addr_bits = addr_bits_for(depth) if entry.addressed else 0
+    slot_bits = taps * weight_bits + addr_bits
     counts = words_per_input(weights, layout, lanes)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    padded = np.zeros((depth * lanes, n_in), np.int64)
-    padded[:n_out] = weights
-    mask = (1 << weight_bits) - 1
+    fields = _pack_taps(kernels & ((1 << weight_bits) - 1), weight_bits)  # (n_out, n_in)
+    padded = np.zeros((depth * lanes, n_in), fields.dtype)
+    padded[:n_out] = fields
+    present = np.zeros((depth * lanes, n_in), bool)
+    present[:n_out] = np.any(kernels != 0, axis=2)
+    address_shift = taps * weight_bits
     words: list[int] = []
-    for j in np.flatnonzero(counts):
-        column = padded[:, j].reshape(depth, lanes)  # [address, bank]
-        slots = np.zeros((int(counts[j]), lanes), np.int64)
-        if layout == "dense_rows":
-            slots[:] = column & mask
-        else:
+    for i in np.flatnonzero(counts):
+        column = padded[:, i].reshape(depth, lanes).tolist()  # [address][bank]
+        if entry.addressed:
+            slots = [[0] * lanes for _ in range(int(counts[i]))]
+            stored = present[:, i].reshape(depth, lanes)
             for p in range(lanes):
-                addresses = np.flatnonzero(column[:, p])
-                fields = (addresses << weight_bits) | (column[addresses, p] & mask)
-                slots[: len(addresses), p] = fields
+                for r, address in enumerate(np.flatnonzero(stored[:, p]).tolist()):
+                    slots[r][p] = (address << address_shift) | column[address][p]
+        else:
+            slots = column
         for row in slots:
             word = 0
             for p in range(lanes - 1, -1, -1):
@@ -173,58 +236,90 @@ def encode(weights: np.ndarray, weight_bits: int, lanes: int, layout: str) -> La
         ptr_bits=unsigned_bits_for(int(ptr[-1])),
         words=tuple(words) if words else (0,),
         word_bits=lanes * slot_bits,
+        taps=taps,
     )
 
 
+def _pack_taps(codes: np.ndarray, weight_bits: int) -> np.ndarray:
+    """Unsigned tap codes (..., taps) packed into one field, tap ``t`` at ``t * W_BITS``.
+
+    int64 while the field fits (every fc kernel), Python ints beyond.
+    """
+    taps = codes.shape[-1]
+    dtype = np.int64 if taps * weight_bits <= 62 else object
+    packed = np.zeros(codes.shape[:-1], dtype)
+    for t in range(taps):
+        packed = packed | (codes[..., t].astype(dtype) << (t * weight_bits))
+    return packed
+
+
 def decode(image: LayoutImage) -> np.ndarray:
-    """Dense int64 weights (n_out, n_in) back from a layout image.
+    """Integer weights back from a layout image: fc (n_out, n_in), conv (O, C, K, K).
 
     Raises:
         ValueError: if the pointers or a slot are inconsistent with the layout.
     """
-    _check_layout(image.layout)
+    entry = _layout(image.layout)
+    kernel = isqrt(image.taps)
+    if kernel * kernel != image.taps or (entry.kind == FC and image.taps != 1):
+        raise ValueError(f"{image.taps} taps is not a square kernel of a {entry.kind} layer")
     ptr = np.asarray(image.ptr, dtype=np.int64)
     if len(ptr) != image.n_in + 1 or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
         raise ValueError("pointer memory must hold n_in + 1 non-decreasing offsets from 0")
     if ptr[-1] > len(image.words) or (ptr[-1] == 0 and len(image.words) != 1):
         raise ValueError("pointer memory and weight memory disagree on the word count")
-    depth, lanes, wb = image.depth, image.lanes, image.weight_bits
+    depth, lanes, wb, taps = image.depth, image.lanes, image.weight_bits, image.taps
     slot_mask, w_mask, half = (1 << image.slot_bits) - 1, (1 << wb) - 1, 1 << (wb - 1)
-    padded = np.zeros((depth * lanes, image.n_in), np.int64)
-    for j in range(image.n_in):
-        lo, hi = int(ptr[j]), int(ptr[j + 1])
-        if image.layout == "dense_rows" and hi - lo not in (0, depth):
-            raise ValueError(f"input {j}: dense_rows stores 0 or {depth} words, found {hi - lo}")
+    kernels = np.zeros((depth * lanes, image.n_in, taps), np.int64)
+    for i in range(image.n_in):
+        lo, hi = int(ptr[i]), int(ptr[i + 1])
+        if not entry.addressed and hi - lo not in (0, depth):
+            raise ValueError(
+                f"input {i}: {image.layout} stores 0 or {depth} words, found {hi - lo}"
+            )
         for r in range(lo, hi):
             word = image.words[r]
             for p in range(lanes):
                 slot = (word >> (p * image.slot_bits)) & slot_mask
-                code = slot & w_mask
-                weight = code - (1 << wb) if code >= half else code
-                if image.layout == "dense_rows":
-                    padded[(r - lo) * lanes + p, j] = weight
-                elif weight != 0:
-                    address = slot >> wb
-                    if address >= depth or padded[address * lanes + p, j] != 0:
-                        raise ValueError(f"input {j}: bad or repeated bank address {address}")
-                    padded[address * lanes + p, j] = weight
-    if np.any(padded[image.n_out :]):
-        raise ValueError("a weight targets a padding neuron beyond n_out")
-    return padded[: image.n_out]
+                codes = [(slot >> (t * wb)) & w_mask for t in range(taps)]
+                kernel_weights = [c - (1 << wb) if c >= half else c for c in codes]
+                if not entry.addressed:
+                    kernels[(r - lo) * lanes + p, i] = kernel_weights
+                elif any(kernel_weights):
+                    address = slot >> (taps * wb)
+                    if address >= depth or kernels[address * lanes + p, i].any():
+                        raise ValueError(f"input {i}: bad or repeated bank address {address}")
+                    kernels[address * lanes + p, i] = kernel_weights
+    if np.any(kernels[image.n_out :]):
+        raise ValueError("a weight targets a padding unit beyond n_out")
+    kernels = kernels[: image.n_out]
+    if entry.kind == FC:
+        return kernels[:, :, 0]
+    return kernels.reshape(image.n_out, image.n_in, kernel, kernel)
 
 
 def encode_choice(
     weights: np.ndarray, weight_bits: int, lanes: int, layout: str = AUTO
 ) -> tuple[LayoutImage, dict[str, int]]:
-    """Encode in every layout; keep ``layout``, or with ``auto`` the smallest in bits.
+    """Encode in every layout of the weights' kind (4-d: conv, else fc); keep ``layout``,
+    or with ``auto`` the smallest in bits.
 
     Returns:
         The kept image and the size in bits of every candidate (ties go to the layout
-        listed first in :data:`LAYOUTS`).
+        listed first in :data:`REGISTRY`).
+
+    Raises:
+        ValueError: if ``layout`` is not ``auto`` or a layout of that kind.
     """
-    images = {name: encode(weights, weight_bits, lanes, name) for name in LAYOUTS}
+    kind = CONV if np.ndim(weights) == 4 else FC
+    candidates = layouts_for(kind)
+    if layout != AUTO and layout not in candidates:
+        raise ValueError(
+            f"layout {layout!r} does not store {kind} layers; expected one of: "
+            f"{', '.join(candidates)}"
+        )
+    images = {name: encode(weights, weight_bits, lanes, name) for name in candidates}
     sizes = {name: image.size_bits for name, image in images.items()}
     if layout == AUTO:
-        layout = min(LAYOUTS, key=lambda name: sizes[name])
-    _check_layout(layout)
+        layout = min(candidates, key=lambda name: sizes[name])
     return images[layout], sizes

@@ -9,20 +9,23 @@ never simulated.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes, sha256_file
-from sdsnn_hw.layouts import LANE_CHOICES, LAYOUTS, addr_bits_for, bank_depth
+from sdsnn_hw.layouts import LANE_CHOICES, REGISTRY, addr_bits_for, bank_depth, layouts_for
 from sdsnn_hw.memfile import MemoryFileError, parse_mem
+from sdsnn_hw.netspec import CONV, FC, LayerShape
 from sdsnn_hw.neuron import LifParams, unsigned_bits_for
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "sdsnn-hw/manifest"
-VERSION = 2
-LAYER_KINDS = ("fc",)
+VERSION = 3
+LAYER_KINDS = (FC, CONV)
 READOUTS = ("spike_count_argmax",)
+BIAS_BITS_MAX = 32
 
 
 class ManifestError(ValueError):
@@ -46,26 +49,45 @@ class LayerSpec:
     Attributes:
         name: memory file prefix (``l0``, ``l1``, ...).
         kind: layer kind, one of :data:`LAYER_KINDS`.
-        n_in, n_out: inputs and neurons.
-        weight_bits, v_bits, acc_bits: ``W_BITS``, ``V_BITS``, ``ACC_BITS``.
+        n_in, n_out: inputs (after pooling) and neurons.
+        in_channels, in_height, in_width: the map the layer reads, before pooling (the
+            previous layer's output map, or the network input).
+        pool: the k of the AP<k> folded into the input (1: none).
+        out_channels, out_height, out_width: the output map (fc: ``n_out``, 1, 1).
+        kernel, padding, stride: conv only (None for fc): K, ``K // 2`` and 1.
+        weight_bits, bias_bits, v_bits, acc_bits: ``W_BITS``, ``BIAS_BITS`` (0: no
+            bias), ``V_BITS``, ``ACC_BITS``.
         leak_shift, v_th: ``LEAK_SHIFT``, ``V_TH``.
-        layout: the weight memory layout, one of :data:`sdsnn_hw.layouts.LAYOUTS`.
+        layout: the weight memory layout, one of :func:`sdsnn_hw.layouts.layouts_for`
+            the kind.
         layout_bits: ROM bits (pointer plus weight memory) of every candidate layout.
         nnz: stored non-zero weights.
-        bank_depth: neurons per lane bank, ``ceil(n_out / lanes)``.
+        bank_depth: neurons per lane bank D.
         addr_bits: bank address field of a slot (0 where the layout has none).
-        slot_bits: ``weight_bits + addr_bits``.
+        slot_bits: ``taps * weight_bits + addr_bits``.
         ptr_bits: pointer word width, the unsigned width of the weight word count.
         weight_scale: float value of one weight step (informative).
         neuron_index: trained-model index of each exported neuron.
         ptr, weights: the pointer and weight memory images.
+        bias: the bias memory image (None without bias).
     """
 
     name: str
     kind: str
     n_in: int
     n_out: int
+    in_channels: int
+    in_height: int
+    in_width: int
+    pool: int
+    out_channels: int
+    out_height: int
+    out_width: int
+    kernel: int | None
+    padding: int | None
+    stride: int | None
     weight_bits: int
+    bias_bits: int
     v_bits: int
     acc_bits: int
     leak_shift: int
@@ -81,10 +103,22 @@ class LayerSpec:
     neuron_index: list[int]
     ptr: MemorySpec
     weights: MemorySpec
+    bias: MemorySpec | None
 
     @property
     def lif(self) -> LifParams:
         return LifParams(v_th=self.v_th, leak_shift=self.leak_shift, v_bits=self.v_bits)
+
+    @property
+    def shape(self) -> LayerShape:
+        """The layer's geometry (derived sizes come from it)."""
+        in_shape = (self.in_channels, self.in_height, self.in_width)
+        return LayerShape(self.kind, in_shape, self.pool, self.out_channels, self.kernel or 1)
+
+    @property
+    def taps(self) -> int:
+        """Weights per kernel: ``K * K`` for conv, 1 for fc."""
+        return self.shape.kernel**2
 
     @property
     def words(self) -> int:
@@ -103,6 +137,7 @@ class Manifest:
     lanes: int
     layers: list[LayerSpec]
     generator: str
+    input_shape: tuple[int, int, int]
 
     def to_dict(self) -> dict[str, Any]:
         body = {"format": FORMAT, "version": VERSION, **asdict(self)}
@@ -171,23 +206,60 @@ class _Reader:
             )
         return value
 
+    def null(self, obj: dict[str, Any], key: str, where: str, why: str) -> None:
+        if key not in obj:
+            raise ManifestError(f"{self.path}: field '{where}{key}' is missing")
+        if obj[key] is not None:
+            raise ManifestError(
+                f"{self.path}: field '{where}{key}' must be null {why}, got {obj[key]!r:.40}"
+            )
+
     def layer(self, obj: Any, where: str, lanes: int) -> LayerSpec:
         if not isinstance(obj, dict):
             raise ManifestError(f"{self.path}: field '{where[:-1]}' must be an object")
+        kind = self.choice(obj, "kind", where, LAYER_KINDS)
+        conv = kind == CONV
+        candidates = layouts_for(kind)
         layout_bits = self.get(obj, "layout_bits", dict, where)
+        conv_fields = {}
+        for key, low in (("kernel", 1), ("padding", 0), ("stride", 1)):
+            if conv:
+                conv_fields[key] = self.positive(obj, key, where, low=low)
+            else:
+                conv_fields[key] = self.null(obj, key, where, "for an fc layer")
+        bias_bits = self.positive(obj, "bias_bits", where, low=0, high=BIAS_BITS_MAX)
+        if bias_bits == 1:
+            raise ManifestError(
+                f"{self.path}: field '{where}bias_bits' must be 0 (no bias) or in "
+                f"2..{BIAS_BITS_MAX}, got 1"
+            )
+        if bias_bits:
+            bias = self.memory(obj, "bias", where)
+        else:
+            bias = self.null(obj, "bias", where, "when 'bias_bits' is 0")
         spec = LayerSpec(
             name=self.get(obj, "name", str, where),
-            kind=self.choice(obj, "kind", where, LAYER_KINDS),
+            kind=kind,
             n_in=self.positive(obj, "n_in", where),
             n_out=self.positive(obj, "n_out", where),
+            in_channels=self.positive(obj, "in_channels", where),
+            in_height=self.positive(obj, "in_height", where),
+            in_width=self.positive(obj, "in_width", where),
+            pool=self.positive(obj, "pool", where),
+            out_channels=self.positive(obj, "out_channels", where),
+            out_height=self.positive(obj, "out_height", where),
+            out_width=self.positive(obj, "out_width", where),
+            **conv_fields,
             weight_bits=self.positive(obj, "weight_bits", where, low=2, high=8),
+            bias_bits=bias_bits,
             v_bits=self.positive(obj, "v_bits", where, low=2, high=32),
             acc_bits=self.positive(obj, "acc_bits", where, low=2, high=64),
             leak_shift=self.positive(obj, "leak_shift", where, low=0),
             v_th=self.positive(obj, "v_th", where),
-            layout=self.choice(obj, "layout", where, LAYOUTS),
+            layout=self.choice(obj, "layout", where, candidates),
             layout_bits={
-                name: self.positive(layout_bits, name, f"{where}layout_bits.") for name in LAYOUTS
+                name: self.positive(layout_bits, name, f"{where}layout_bits.")
+                for name in candidates
             },
             nnz=self.positive(obj, "nnz", where, low=0),
             bank_depth=self.positive(obj, "bank_depth", where),
@@ -198,6 +270,7 @@ class _Reader:
             neuron_index=self.get(obj, "neuron_index", list, where),
             ptr=self.memory(obj, "ptr", where),
             weights=self.memory(obj, "weights", where),
+            bias=bias,
         )
         try:
             spec.lif  # noqa: B018 - validates the neuron parameters
@@ -210,34 +283,60 @@ class _Reader:
                 f"{self.path}: field '{where}neuron_index' must list n_out "
                 f"= {spec.n_out} integers, got {spec.neuron_index!r:.60}"
             )
-        if spec.nnz > spec.n_in * spec.n_out:
-            raise ManifestError(
-                f"{self.path}: field '{where}nnz' must be at most n_in * n_out = "
-                f"{spec.n_in * spec.n_out}, got {spec.nnz}"
-            )
         self.derived(spec, where, lanes)
         return spec
 
     def derived(self, spec: LayerSpec, where: str, lanes: int) -> None:
         """Fields the exporter derives from the shapes must equal what they derive to."""
-        depth = bank_depth(spec.n_out, lanes)
-        addr_bits = addr_bits_for(depth) if spec.layout == "csr_fanout" else 0
-        slot_bits = spec.weight_bits + addr_bits
-        for key, expected in (
+        if spec.in_height % spec.pool or spec.in_width % spec.pool:
+            raise ManifestError(
+                f"{self.path}: field '{where}pool' must divide the {spec.in_height}x"
+                f"{spec.in_width} input map, got {spec.pool}"
+            )
+        shape = spec.shape
+        out_channels, out_height, out_width = shape.out_shape
+        units = bank_depth(spec.out_channels, lanes)  # output units (channels) per bank
+        depth = units * out_height * out_width
+        addressed = REGISTRY[spec.layout].addressed
+        addr_bits = addr_bits_for(units) if addressed else 0
+        slot_bits = spec.taps * spec.weight_bits + addr_bits
+        expected: list[tuple[str, object]] = [
+            ("n_in", shape.n_in),
+            ("out_channels", spec.n_out if spec.kind == FC else out_channels),
+            ("out_height", out_height),
+            ("out_width", out_width),
+            ("n_out", shape.n_out),
+        ]
+        if spec.kind == CONV:
+            if spec.kernel % 2 == 0:
+                raise ManifestError(
+                    f"{self.path}: field '{where}kernel' must be odd, got {spec.kernel}"
+                )
+            expected += [("padding", spec.kernel // 2), ("stride", 1)]
+        expected += [
             ("bank_depth", depth),
             ("addr_bits", addr_bits),
             ("slot_bits", slot_bits),
             ("ptr_bits", unsigned_bits_for(spec.words)),
-            ("ptr.depth", spec.n_in + 1),
+            ("ptr.depth", spec.in_channels + 1 if spec.kind == CONV else spec.n_in + 1),
             ("ptr.width", spec.ptr_bits),
             ("weights.width", lanes * slot_bits),
-        ):
+        ]
+        if spec.bias is not None:
+            expected += [("bias.depth", spec.out_channels), ("bias.width", spec.bias_bits)]
+        weights = math.prod(shape.weight_shape)
+        if spec.nnz > weights:
+            raise ManifestError(
+                f"{self.path}: field '{where}nnz' must be at most the layer's "
+                f"{' * '.join(map(str, shape.weight_shape))} = {weights} weights, got {spec.nnz}"
+            )
+        for key, value in expected:
             found = spec
             for part in key.split("."):
                 found = getattr(found, part)
-            if found != expected:
+            if found != value:
                 raise ManifestError(
-                    f"{self.path}: field '{where}{key}' must be {expected} "
+                    f"{self.path}: field '{where}{key}' must be {value} "
                     f"(derived from the layer and lanes = {lanes}), got {found}"
                 )
 
@@ -278,6 +377,14 @@ def load_manifest(folder: Path) -> Manifest:
         reader.layer(obj, f"layers[{i}].", lanes)
         for i, obj in enumerate(reader.get(raw, "layers", list, ""))
     ]
+    input_shape = reader.get(raw, "input_shape", list, "")
+    if len(input_shape) != 3 or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_shape
+    ):
+        raise ManifestError(
+            f"{path}: field 'input_shape' must be 3 sizes >= 1 (channels, height, width), "
+            f"got {input_shape!r:.60}"
+        )
     manifest = Manifest(
         inputs=reader.positive(raw, "inputs", ""),
         classes=reader.positive(raw, "classes", ""),
@@ -286,6 +393,7 @@ def load_manifest(folder: Path) -> Manifest:
         lanes=lanes,
         layers=layers,
         generator=reader.get(raw, "generator", str, ""),
+        input_shape=tuple(input_shape),
     )
     _check_chain(path, manifest)
     return manifest
@@ -294,17 +402,24 @@ def load_manifest(folder: Path) -> Manifest:
 def _check_chain(path: Path, manifest: Manifest) -> None:
     if not manifest.layers:
         raise ManifestError(f"{path}: field 'layers' must hold at least one layer")
-    width = manifest.inputs
-    for i, layer in enumerate(manifest.layers):
-        if layer.n_in != width:
-            raise ManifestError(
-                f"{path}: field 'layers[{i}].n_in' must equal the previous "
-                f"layer's size {width}, got {layer.n_in}"
-            )
-        width = layer.n_out
-    if width != manifest.classes:
+    width, shape, source = manifest.inputs, manifest.input_shape, "'input_shape'"
+    if math.prod(shape) != width:
         raise ManifestError(
-            f"{path}: the last layer has {width} neurons but 'classes' is {manifest.classes}"
+            f"{path}: field 'input_shape' {list(shape)} holds {math.prod(shape)} inputs, "
+            f"'inputs' is {width}"
+        )
+    for i, layer in enumerate(manifest.layers):
+        found = (layer.in_channels, layer.in_height, layer.in_width)
+        if found != shape:
+            raise ManifestError(
+                f"{path}: fields 'layers[{i}].in_channels/in_height/in_width' must equal "
+                f"{source} {list(shape)}, got {list(found)}"
+            )
+        shape, source = layer.shape.out_shape, f"the output map of layers[{i}]"
+    if manifest.layers[-1].n_out != manifest.classes:
+        raise ManifestError(
+            f"{path}: the last layer has {manifest.layers[-1].n_out} neurons but 'classes' "
+            f"is {manifest.classes}"
         )
 
 
@@ -319,3 +434,16 @@ def read_memory(folder: Path, spec: MemorySpec) -> list[int]:
         return parse_mem(path, spec.depth, spec.width)
     except MemoryFileError as exc:
         raise ManifestError(str(exc)) from None
+
+
+def rtl_unsupported(manifest: Manifest) -> str | None:
+    """Why the RTL core (``rtl_sim/hdl``: fc layers without bias or pooling) cannot run
+    ``manifest`` yet, or None when it can."""
+    for layer in manifest.layers:
+        if layer.kind != FC:
+            return f"no RTL core for layer kind {layer.kind} yet"
+    if any(layer.bias is not None for layer in manifest.layers):
+        return "no RTL core for biases yet"
+    if any(layer.pool > 1 for layer in manifest.layers):
+        return "no RTL core for pooled inputs yet"
+    return None

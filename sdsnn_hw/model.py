@@ -1,54 +1,91 @@
-"""Quantization-aware spiking MLP whose neurons run the integer update of the contract.
+"""Quantization-aware spiking network whose neurons run the integer update of the contract.
 
-Weights come from Brevitas ``QuantLinear`` layers. Each forward pass works in integer
-weight units: currents are sums of Brevitas integer weights, the threshold is the
-float threshold divided by the layer's weight scale and rounded, and the membrane
-follows :func:`sdsnn_hw.neuron.lif_step` exactly (floor shift, saturation, fire on
-``>=``, hard reset). Gradients pass through straight-through estimators and a
-rectangular surrogate, so what trains is what the hardware executes.
+Weights come from Brevitas ``QuantLinear`` and ``QuantConv2d`` layers. Each forward pass
+works in a layer's integer unit, one weight step divided by ``pool**2`` (contract
+section 3.1): currents are sums of Brevitas integer weights times input counts (the
+k x k sums an ``AP<k>`` folds into the layer), the threshold and the bias are the float
+ones divided by that unit and rounded, and the membrane follows
+:func:`sdsnn_hw.neuron.lif_step` exactly (floor shift, saturation, fire on ``>=``, hard
+reset). Gradients pass through straight-through estimators and a rectangular
+surrogate, so what trains is what the hardware executes.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import brevitas.nn as qnn
 import torch
 from brevitas.quant import Int8WeightPerTensorFloat
 from torch import nn
+from torch.nn import functional
 
+from sdsnn_hw.netspec import CONV, LayerShape, fc_spec, resolve
 from sdsnn_hw.neuron import LifParams
 
 # Integers of magnitude up to 2**24 are exact in float32 (24-bit significand).
 FLOAT32_EXACT_BITS = 24
+DEFAULT_SIZES = (64, 128, 10)
+BIAS_BITS_RANGE = (2, 16)
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Shape and number formats of the spiking MLP.
+    """Shape and number formats of the spiking network.
+
+    The shape is given either by ``sizes`` (fully connected layers) or by ``net`` and
+    ``input_shape``; the other fields are then filled in, so a config always carries
+    all three and survives a round trip through :func:`dataclasses.asdict`. Given
+    together, they must agree.
 
     Attributes:
-        sizes: neurons per layer, input first (e.g. ``(64, 128, 10)``).
+        sizes: neurons per layer, input first (e.g. ``(64, 128, 10)``); the default when
+            neither is given.
         weight_bits: signed integer weight width (2..8), narrow range.
         v_bits: signed membrane width.
         leak_shift: membrane decay ``2**-leak_shift`` per step.
-        v_th: threshold in float weight units; ``round(v_th / scale)`` in integer units.
+        v_th: threshold in float weight units; ``round(v_th * pool**2 / scale)`` in
+            integer units.
         time_steps: simulation steps per sample.
+        net: the network in the paper's notation (:mod:`sdsnn_hw.netspec`).
+        input_shape: (channels, height, width) of the input.
+        biases: every layer adds an integer bias current per neuron (fc) or per output
+            channel (conv) at every step.
+        bias_bits: signed narrow-range width of the biases.
     """
 
-    sizes: tuple[int, ...] = (64, 128, 10)
+    sizes: tuple[int, ...] = ()
     weight_bits: int = 6
     v_bits: int = 16
     leak_shift: int = 2
     v_th: float = 0.5
     time_steps: int = 12
+    net: str = ""
+    input_shape: tuple[int, ...] = ()
+    biases: bool = False
+    bias_bits: int = 12
 
     def __post_init__(self) -> None:
-        if len(self.sizes) < 2 or min(self.sizes) < 1:
-            raise ValueError(f"sizes needs an input and at least one layer, got {self.sizes}")
+        sizes, net, input_shape = tuple(self.sizes), self.net, tuple(self.input_shape)
+        if not net:
+            sizes = sizes or DEFAULT_SIZES
+            if len(sizes) < 2 or min(sizes) < 1:
+                raise ValueError(f"sizes needs an input and at least one layer, got {sizes}")
+            net = fc_spec(sizes[1:])
+            input_shape = input_shape or (sizes[0], 1, 1)
+        layers = resolve(net, input_shape)
+        derived = (math.prod(input_shape), *(layer.n_out for layer in layers))
+        if sizes and sizes != derived:
+            raise ValueError(f"sizes {sizes} contradict network '{net}' on {input_shape}")
+        object.__setattr__(self, "sizes", derived)
+        object.__setattr__(self, "net", net)
+        object.__setattr__(self, "input_shape", input_shape)
         if not 2 <= self.weight_bits <= 8:
             raise ValueError(f"weight_bits must be in 2..8, got {self.weight_bits}")
+        if not BIAS_BITS_RANGE[0] <= self.bias_bits <= BIAS_BITS_RANGE[1]:
+            low, high = BIAS_BITS_RANGE
+            raise ValueError(f"bias_bits must be in {low}..{high}, got {self.bias_bits}")
         if self.time_steps < 1:
             raise ValueError(f"time_steps must be >= 1, got {self.time_steps}")
         if not 2 <= self.v_bits <= FLOAT32_EXACT_BITS:
@@ -60,14 +97,21 @@ class NetworkConfig:
             raise ValueError(f"leak_shift must be in 0..{self.v_bits - 1}, got {self.leak_shift}")
         if not self.v_th > 0:
             raise ValueError(f"v_th must be > 0, got {self.v_th}")
-        # The largest pre-saturation value, |u >>> k| + |I|, must stay exact in float32.
-        widest = max(self.sizes[:-1]) * ((1 << (self.weight_bits - 1)) - 1)
-        if widest + (1 << (self.v_bits - 1)) > 1 << FLOAT32_EXACT_BITS:
-            raise ValueError(
-                f"a fan-in of {max(self.sizes[:-1])} at {self.weight_bits}-bit weights with "
-                f"{self.v_bits}-bit membranes exceeds 2**{FLOAT32_EXACT_BITS}, "
-                "where float32 training stops being exact"
-            )
+        # The largest pre-saturation value, |u >>> k| + |I| + |b|, must stay exact in float32.
+        bias = (1 << (self.bias_bits - 1)) - 1 if self.biases else 0
+        for layer in layers:
+            current = layer.pool**2 * layer.fan_in * ((1 << (self.weight_bits - 1)) - 1)
+            if current + bias + (1 << (self.v_bits - 1)) > 1 << FLOAT32_EXACT_BITS:
+                raise ValueError(
+                    f"a fan-in of {layer.fan_in} at {self.weight_bits}-bit weights with "
+                    f"{self.v_bits}-bit membranes exceeds 2**{FLOAT32_EXACT_BITS}, "
+                    "where float32 training stops being exact"
+                )
+
+    @property
+    def layers(self) -> tuple[LayerShape, ...]:
+        """The geometry of every layer."""
+        return resolve(self.net, self.input_shape)
 
 
 class _FloorShift(torch.autograd.Function):
@@ -126,60 +170,131 @@ class Trace:
     membranes: list[torch.Tensor] = field(default_factory=list)
 
 
-class SpikingMLP(nn.Module):
-    """Fully connected LIF network on Brevitas integer weights (no biases)."""
+@dataclass(frozen=True)
+class QuantizedLayer:
+    """One layer in its integer unit (weight scale / pool**2), differentiable.
+
+    Attributes:
+        weights: integer-valued weights, (n_out, n_in) or (O, C, K, K).
+        bias: integer-valued bias per neuron (fc) or output channel (conv), or None.
+        lif: the integer neuron parameters.
+    """
+
+    weights: torch.Tensor
+    bias: torch.Tensor | None
+    lif: LifParams
+
+
+def sum_pool_torch(maps: torch.Tensor, k: int) -> torch.Tensor:
+    """k x k window sums of (batch, C, H, W): exact integer counts 0..k*k (AP<k> folded)."""
+    if k == 1:
+        return maps
+    n, c, h, w = maps.shape
+    return maps.reshape(n, c, h // k, k, w // k, k).sum(dim=(3, 5))
+
+
+def layer_current_torch(
+    shape: LayerShape, layer: QuantizedLayer, spikes: torch.Tensor
+) -> torch.Tensor:
+    """``I + b`` (batch, n_out) from the previous layer's spikes (batch, neurons).
+
+    Convolutions run as one matrix product over unfolded windows: every partial sum is
+    an integer below 2**24, exact in float32 in any order (a Winograd or FFT kernel
+    would not be).
+    """
+    inputs = spikes.reshape(len(spikes), *shape.in_shape)
+    inputs = sum_pool_torch(inputs, shape.pool)
+    if shape.kind == CONV:
+        columns = functional.unfold(inputs, shape.kernel, padding=shape.kernel // 2)
+        current = layer.weights.reshape(shape.out_channels, -1) @ columns  # (batch, O, H*W)
+        if layer.bias is not None:
+            current = current + layer.bias[:, None]
+        return current.reshape(len(spikes), -1)
+    current = inputs.reshape(len(spikes), -1) @ layer.weights.t()
+    return current if layer.bias is None else current + layer.bias
+
+
+class SpikingNetwork(nn.Module):
+    """LIF network of Brevitas integer-weight layers, fc and conv (contract section 3)."""
 
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__()
         self.config = config
-        self.layers = nn.ModuleList(
-            qnn.QuantLinear(
-                n_in,
-                n_out,
-                bias=False,
-                weight_quant=Int8WeightPerTensorFloat,
-                weight_bit_width=config.weight_bits,
+        self.shapes = config.layers
+        self.layers = nn.ModuleList(self._synapses(shape) for shape in self.shapes)
+
+    def _synapses(self, shape: LayerShape) -> nn.Module:
+        quant = {
+            "weight_quant": Int8WeightPerTensorFloat,
+            "weight_bit_width": self.config.weight_bits,
+        }
+        if shape.kind == CONV:
+            return qnn.QuantConv2d(
+                shape.in_shape[0],
+                shape.out_channels,
+                shape.kernel,
+                padding=shape.kernel // 2,
+                bias=self.config.biases,
+                **quant,
             )
-            for n_in, n_out in pairwise(config.sizes)
-        )
+        return qnn.QuantLinear(shape.n_in, shape.out_channels, bias=self.config.biases, **quant)
 
-    def quantized(self, layer: qnn.QuantLinear) -> tuple[torch.Tensor, LifParams]:
-        """A layer's Brevitas integer weights and its integer neuron parameters.
+    def quantized_layer(self, index: int) -> QuantizedLayer:
+        """Layer ``index`` in integer units, differentiable through straight-through
+        rounding.
 
-        The weights are integer-valued floats, differentiable through a straight-through
-        rounding; the threshold is ``max(1, round(v_th / scale))`` in the same units.
+        The unit is ``scale / pool**2``: weights are Brevitas integers (one weight step
+        per input spike, ``pool**2`` spikes per input at most), the threshold is
+        ``max(1, round(v_th * pool**2 / scale))`` and the bias
+        ``clamp(round(bias * pool**2 / scale))`` to ``bias_bits``' narrow range.
         """
+        layer, shape = self.layers[index], self.shapes[index]
         quant = layer.quant_weight()
         weights = _RoundSte.apply(quant.value / quant.scale)
-        v_th = torch.clamp(torch.round(self.config.v_th / quant.scale.detach()), min=1.0)
-        params = LifParams(int(v_th.item()), self.config.leak_shift, self.config.v_bits)
-        return weights, params
+        scale = quant.scale.detach()
+        area = shape.pool * shape.pool
+        v_th = torch.clamp(torch.round(self.config.v_th * area / scale), min=1.0)
+        lif = LifParams(int(v_th.item()), self.config.leak_shift, self.config.v_bits)
+        bias = None
+        if layer.bias is not None:
+            limit = float((1 << (self.config.bias_bits - 1)) - 1)
+            bias = torch.clamp(_RoundSte.apply(layer.bias * area / scale), -limit, limit)
+        return QuantizedLayer(weights, bias, lif)
+
+    def quantized(self, layer: nn.Module) -> tuple[torch.Tensor, LifParams]:
+        """A layer's Brevitas integer weights and its integer neuron parameters."""
+        quantized = self.quantized_layer(list(self.layers).index(layer))
+        return quantized.weights, quantized.lif
 
     def lif_params(self) -> list[LifParams]:
         """Integer neuron parameters of every layer, as the exporter writes them."""
         with torch.no_grad():
-            return [self.quantized(layer)[1] for layer in self.layers]
+            return [self.quantized_layer(i).lif for i in range(len(self.layers))]
 
     def forward(self, spikes_in: torch.Tensor, trace: Trace | None = None) -> torch.Tensor:
         """Run all time steps.
 
         Args:
-            spikes_in: (batch, time, inputs) tensor of 0/1.
+            spikes_in: (batch, time, inputs) tensor of 0/1, inputs in C order of the
+                input map.
             trace: when given, filled with every layer's spikes and membranes.
 
         Returns:
             Output spike counts, (batch, classes).
         """
-        weights, params = zip(*(self.quantized(layer) for layer in self.layers), strict=True)
-        thresholds = [spikes_in.new_tensor(float(p.v_th)) for p in params]
+        layers = [self.quantized_layer(i) for i in range(len(self.layers))]
+        thresholds = [spikes_in.new_tensor(float(layer.lif.v_th)) for layer in layers]
         batch, steps = spikes_in.shape[0], spikes_in.shape[1]
-        membranes = [spikes_in.new_zeros(batch, w.shape[0]) for w in weights]
-        per_step: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in weights]
-        counts = spikes_in.new_zeros(batch, weights[-1].shape[0])
+        membranes = [spikes_in.new_zeros(batch, shape.n_out) for shape in self.shapes]
+        per_step: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in layers]
+        counts = spikes_in.new_zeros(batch, self.shapes[-1].n_out)
         for t in range(steps):
             x = spikes_in[:, t]
-            for i, (w, v_th, p) in enumerate(zip(weights, thresholds, params, strict=True)):
-                x, membranes[i] = lif_step_torch(x @ w.t(), membranes[i], v_th, p)
+            for i, (shape, layer, v_th) in enumerate(
+                zip(self.shapes, layers, thresholds, strict=True)
+            ):
+                current = layer_current_torch(shape, layer, x)
+                x, membranes[i] = lif_step_torch(current, membranes[i], v_th, layer.lif)
                 if trace is not None:
                     per_step[i].append((x.detach(), membranes[i].detach()))
             counts = counts + x
@@ -188,6 +303,10 @@ class SpikingMLP(nn.Module):
                 trace.spikes.append(torch.stack([s for s, _ in steps_of_layer], dim=1))
                 trace.membranes.append(torch.stack([m for _, m in steps_of_layer], dim=1))
         return counts
+
+
+SpikingMLP = SpikingNetwork
+"""The name from before convolutions; checkpoints, tests and benches still use it."""
 
 
 def predict(counts: torch.Tensor) -> torch.Tensor:

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from itertools import pairwise
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from sdsnn_hw.data import encode_rate, load_dataset
+from sdsnn_hw.data import dataset_shape, encode_rate, load_dataset
 from sdsnn_hw.export import export_model
 from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
-from sdsnn_hw.golden import GoldenNetwork, GoldenResult, run_network
+from sdsnn_hw.golden import GoldenNetwork, GoldenResult, concat_costs, run_in_chunks
 from sdsnn_hw.layouts import AUTO, DEFAULT_LANES
-from sdsnn_hw.manifest import Manifest
-from sdsnn_hw.model import NetworkConfig, SpikingMLP, Trace
+from sdsnn_hw.manifest import LayerSpec, Manifest, rtl_unsupported
+from sdsnn_hw.microarch import Costs
+from sdsnn_hw.model import NetworkConfig, SpikingNetwork, Trace
+from sdsnn_hw.netspec import CONV, LayerShape, fc_spec, resolve
 from sdsnn_hw.outdir import output_folder
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
 from sdsnn_hw.structure import StructureConfig
@@ -39,8 +41,12 @@ class RunConfig:
     Attributes:
         dataset: data set name (see :data:`sdsnn_hw.data.DATASETS`).
         data_dir: folder of the data set files, where the data set needs one.
-        hidden: hidden layer sizes; input and output sizes come from the data.
-        network: number formats and time steps (its ``sizes`` are replaced).
+        net: the network in the paper's notation (``8C3-AP2-FC64-FC10``, see
+            :mod:`sdsnn_hw.netspec`); None: fully connected ``hidden`` layers and one
+            output neuron per class. The input shape comes from the data.
+        hidden: hidden fully connected sizes, used when ``net`` is None.
+        biases: biases in every layer; None: on for networks with a convolution.
+        network: number formats and time steps (its shape fields are replaced).
         training: optimiser settings.
         structure: SD-SNN structural development constants.
         stimulus_seed: seed of the test-split spike encoding.
@@ -53,7 +59,9 @@ class RunConfig:
 
     dataset: str = "digits"
     data_dir: Path | None = None
+    net: str | None = None
     hidden: tuple[int, ...] = (128,)
+    biases: bool | None = None
     network: NetworkConfig = field(default_factory=NetworkConfig)
     training: TrainConfig = field(default_factory=TrainConfig)
     structure: StructureConfig = field(default_factory=StructureConfig)
@@ -63,6 +71,19 @@ class RunConfig:
     simulator: str = "verilator"
     lanes: int = DEFAULT_LANES
     layout: str = AUTO
+
+
+def network_layers(config: RunConfig) -> tuple[str, tuple[LayerShape, ...]]:
+    """The run's network spec and layers on its data set's inputs.
+
+    Raises:
+        NetSpecError: naming the token of ``config.net`` that cannot be parsed or does
+            not fit the data set (its input shape, its classes).
+        DataError: for an unknown data set.
+    """
+    input_shape, classes = dataset_shape(config.dataset)
+    spec = config.net or fc_spec((*config.hidden, classes))
+    return spec, resolve(spec, input_shape, classes)
 
 
 def run(
@@ -96,19 +117,27 @@ def _run_stages(
         clock = now
 
     dataset = load_dataset(config.dataset, config.data_dir)
-    sizes = (dataset.n_features, *config.hidden, dataset.n_classes)
-    net_config = NetworkConfig(**{**asdict(config.network), "sizes": sizes})
+    spec, layers = network_layers(config)
+    has_conv = any(layer.kind == CONV for layer in layers)
+    net_config = replace(
+        config.network,
+        sizes=(),
+        net=spec,
+        input_shape=dataset.input_shape,
+        biases=has_conv if config.biases is None else config.biases,
+    )
     torch.manual_seed(config.training.seed)
-    model = SpikingMLP(net_config)
+    model = SpikingNetwork(net_config)
     log(
-        f"train: {dataset.name}, {len(dataset.x_train)} samples, network {sizes}, "
+        f"train: {dataset.name}, {len(dataset.x_train)} samples, network {spec} on "
+        f"{'x'.join(map(str, dataset.input_shape))} {net_config.sizes}, "
         f"{net_config.weight_bits}-bit weights, T={net_config.time_steps}"
+        + (f", {net_config.bias_bits}-bit biases" if net_config.biases else "")
     )
     trained = train(dataset, model, config.training, config.structure, progress=progress)
     stimulus = Stimulus(
         encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
     )
-    qat_predictions, qat_trace = evaluate(model, stimulus.spikes)
     _save_checkpoint(work / "checkpoint.pt", model, config, dataset.n_classes)
     lap("train")
 
@@ -124,35 +153,45 @@ def _run_stages(
     log(layout_table(manifest))
     lap("export")
 
-    log(f"golden: {len(stimulus.labels)} test samples from the exported files")
-    golden = run_network(GoldenNetwork.from_export(export_dir), stimulus.spikes, progress)
-    qat_golden_mismatches = _qat_golden_mismatches(qat_trace, golden, manifest)
+    log(f"golden: {len(stimulus.labels)} test samples from the exported files, against QAT")
+    checked = _golden_against_qat(
+        GoldenNetwork.from_export(export_dir), model, stimulus.spikes, manifest, progress
+    )
     lap("golden")
 
-    dense_weights = sum(a * b for a, b in pairwise(sizes))
+    dense_weights = sum(math.prod(layer.weight_shape) for layer in layers)
+    memory_bits = [_memory_bits(layer) for layer in manifest.layers]
+    costs = checked.costs
     summary: dict[str, Any] = {
         "dataset": dataset.name,
         "n_test": len(stimulus.labels),
-        "network": list(sizes),
+        "net": spec,
+        "network": list(net_config.sizes),
         "exported_neurons": [layer.n_out for layer in manifest.layers],
         "time_steps": net_config.time_steps,
         "weight_bits": net_config.weight_bits,
-        "accuracy_qat": _accuracy(qat_predictions, stimulus.labels),
-        "accuracy_golden": _accuracy(golden.predictions, stimulus.labels),
-        "qat_golden_mismatches": qat_golden_mismatches,
+        "bias_bits": net_config.bias_bits if net_config.biases else 0,
+        "accuracy_qat": _accuracy(checked.qat_predictions, stimulus.labels),
+        "accuracy_golden": _accuracy(checked.predictions, stimulus.labels),
+        "qat_golden_mismatches": checked.mismatches,
         "pruning_rate": round(1 - synapses / dense_weights, 4),
         "nonzero_weights": synapses,
         "structure": trained.structure.report(),
         "lanes": manifest.lanes,
         "layouts": [layer.layout for layer in manifest.layers],
-        "memory_bits": sum(layer.layout_bits[layer.layout] for layer in manifest.layers),
-        "synaptic_ops_per_inference": float(golden.synaptic_ops.mean()),
-        "rom_reads_per_inference": float((golden.costs.ptr_reads + golden.costs.wrom_reads).mean()),
-        "model_cycles_per_inference": float(golden.cycles.mean()),
-        "bound_cycles_per_inference": float(golden.costs.bound.mean()),
-        "cycles_vs_bound": round(float(golden.cycles.mean() / golden.costs.bound.mean()), 4),
+        "memory_bits": sum(memory_bits),
+        "memory_bits_per_layer": memory_bits,
+        "synaptic_ops_per_inference": float(costs.synops.mean()),
+        "rom_reads_per_inference": float((costs.ptr_reads + costs.wrom_reads).mean()),
+        "model_cycles_per_inference": float(costs.cycles.mean()),
+        "bound_cycles_per_inference": float(costs.bound.mean()),
+        "cycles_vs_bound": round(float(costs.cycles.mean() / costs.bound.mean()), 4),
     }
-    if config.rtl:
+    unsupported = rtl_unsupported(manifest)
+    if config.rtl and unsupported:
+        log(f"rtl: skipped, {unsupported}")
+        summary["rtl"] = {"skipped": unsupported}
+    elif config.rtl:
         from sdsnn_hw.rtl import simulate
 
         report = simulate(
@@ -168,10 +207,10 @@ def _run_stages(
                 "rtl_mismatches": len(report.mismatched_samples),
                 "rtl_hang": report.hang,
                 "rtl_predictions_match_golden": report.predictions
-                == golden.predictions[: report.samples].tolist(),
+                == checked.predictions[: report.samples].tolist(),
                 "rtl_cycles_per_inference": float(np.mean(report.cycles)),
                 "rtl_cycles_vs_bound": round(
-                    float(np.mean(report.cycles) / golden.costs.bound[: report.samples].mean()), 4
+                    float(np.mean(report.cycles) / costs.bound[: report.samples].mean()), 4
                 ),
                 "rtl_counters_match_golden": report.counters_match_golden,
             }
@@ -182,17 +221,57 @@ def _run_stages(
     return summary
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """Golden predictions and costs of every test sample, QAT's predictions, and the
+    samples where QAT and golden differ in any spike or membrane."""
+
+    predictions: np.ndarray
+    qat_predictions: np.ndarray
+    costs: Costs
+    mismatches: int
+
+
+def _golden_against_qat(
+    net: GoldenNetwork,
+    model: SpikingNetwork,
+    spikes: np.ndarray,
+    manifest: Manifest,
+    progress: bool,
+) -> _Checked:
+    """Golden and QAT on the same samples, chunk by chunk: a conv network's traces of a
+    whole test split would not fit in memory."""
+    predictions, qat_predictions, costs, mismatches = [], [], [], 0
+    for part, golden in run_in_chunks(net, spikes, progress):
+        qat, trace = evaluate(model, spikes[part])
+        mismatches += _qat_golden_mismatches(trace, golden, manifest)
+        predictions.append(golden.predictions)
+        qat_predictions.append(qat)
+        costs.append(golden.costs)
+    return _Checked(
+        np.concatenate(predictions),
+        np.concatenate(qat_predictions),
+        concat_costs(costs),
+        mismatches,
+    )
+
+
+def _memory_bits(layer: LayerSpec) -> int:
+    """ROM bits of a layer: pointer and weight memory in its layout, and its biases."""
+    bias = layer.bias.depth * layer.bias.width if layer.bias is not None else 0
+    return layer.layout_bits[layer.layout] + bias
+
+
 def layout_table(manifest: Manifest) -> str:
     """Memory bits of every candidate layout per layer, the kept one marked."""
-    names = list(manifest.layers[0].layout_bits)
-    rows = [f"{'layer':<6}" + "".join(f"{name:>14}" for name in names) + "  kept"]
+    rows = [f"{'layer':<6}{'kind':<6}{'candidate layouts (bits)':<50}kept"]
     for layer in manifest.layers:
-        sizes = "".join(f"{layer.layout_bits[name]:>14,}" for name in names)
-        rows.append(f"{layer.name:<6}{sizes}  {layer.layout}")
+        sizes = "  ".join(f"{name} {bits:,}" for name, bits in layer.layout_bits.items())
+        rows.append(f"{layer.name:<6}{layer.kind:<6}{sizes:<50}{layer.layout}")
     return "\n".join(rows)
 
 
-def _save_checkpoint(path: Path, model: SpikingMLP, config: RunConfig, classes: int) -> None:
+def _save_checkpoint(path: Path, model: SpikingNetwork, config: RunConfig, classes: int) -> None:
     buffer = io.BytesIO()
     torch.save(
         {
@@ -206,7 +285,7 @@ def _save_checkpoint(path: Path, model: SpikingMLP, config: RunConfig, classes: 
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: Path) -> tuple[SpikingMLP, int]:
+def load_checkpoint(path: Path) -> tuple[SpikingNetwork, int]:
     """Rebuild the trained model and its class count from ``checkpoint.pt``.
 
     Raises:
@@ -225,16 +304,23 @@ def load_checkpoint(path: Path) -> tuple[SpikingMLP, int]:
     except Exception as exc:  # torch raises many kinds for a file that is not a checkpoint
         raise CheckpointError(f"{path}: not a PyTorch weights file ({_first_line(exc)})") from None
     try:
-        network = NetworkConfig(**{**saved["network"], "sizes": tuple(saved["network"]["sizes"])})
+        fields = dict(saved["network"])
+        for key in ("sizes", "input_shape"):  # tuples may come back as lists
+            fields[key] = tuple(fields.get(key, ()))
+        network = NetworkConfig(**fields)
         classes = saved["classes"]
         if not isinstance(classes, int) or classes != network.sizes[-1]:
             raise ValueError(f"field 'classes' must equal the output size {network.sizes[-1]}")
-        for i, shape in enumerate(pairwise(network.sizes)):
-            found = tuple(saved["model"][f"layers.{i}.weight"].shape)
-            if found != shape[::-1]:
-                raise ValueError(f"field 'model.layers.{i}.weight' has shape {found}")
-        model = SpikingMLP(network)
-        model.load_state_dict(saved["model"])
+        model = SpikingNetwork(network)
+        state = saved["model"]
+        for key, tensor in model.state_dict().items():
+            found = tuple(state[key].shape)
+            if found != tuple(tensor.shape):
+                raise ValueError(
+                    f"field 'model.{key}' has shape {found}, the network needs "
+                    f"{tuple(tensor.shape)}"
+                )
+        model.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise CheckpointError(f"{path}: not an sdsnn-hw checkpoint ({_first_line(exc)})") from None
     return model.eval(), classes

@@ -96,6 +96,8 @@ class StructureDevelopment:
         prunable: per layer, whether its neurons (rows) may be pruned.
         n_classes: K in the fully connected rate adaptation.
         config: the constants.
+        biases: per layer its bias parameter (out,) or None; a pruned neuron's bias is
+            zeroed with its synapses, so that it can neither fire nor survive export.
     """
 
     def __init__(
@@ -104,9 +106,13 @@ class StructureDevelopment:
         prunable: list[bool],
         n_classes: int,
         config: StructureConfig,
+        biases: list[torch.nn.Parameter | None] | None = None,
     ) -> None:
         if len(weights) != len(prunable):
             raise ValueError("one prunable flag per weight matrix is needed")
+        self.biases = biases or [None] * len(weights)
+        if len(self.biases) != len(weights):
+            raise ValueError("one bias (or None) per weight matrix is needed")
         self.weights = weights
         self.prunable = prunable
         self.n_classes = n_classes
@@ -137,9 +143,17 @@ class StructureDevelopment:
 
     @torch.no_grad()
     def apply_masks(self) -> None:
-        """W <- W * M: pruned synapses back to exactly zero."""
+        """W <- W * M: pruned synapses back to exactly zero, pruned neurons' biases too."""
         for w, m in zip(self.weights, self.masks, strict=True):
             w.mul_(m)
+        self._zero_pruned_biases()
+
+    def _zero_pruned_biases(self) -> None:
+        if self.states is None:
+            return
+        for bias, state in zip(self.biases, self.states, strict=True):
+            if bias is not None:
+                bias[state.pruned] = 0.0
 
     @torch.no_grad()
     def step(self) -> None:
@@ -162,6 +176,7 @@ class StructureDevelopment:
                     self._prune_neurons(state)
                     self._adapt_rate(state, t)
             w.mul_(state.mask)
+        self._zero_pruned_biases()
 
     def _range_dynamics(self, w: torch.Tensor, s: _LayerState) -> None:
         ts = self.config.plasticity_steps

@@ -1,4 +1,8 @@
-"""Quantization-aware training of the spiking MLP with SD-SNN structural development."""
+"""Quantization-aware training of the spiking network with SD-SNN structural development.
+
+Structural development prunes the fully connected layers; convolution layers train
+without pruning for now (their kernels and filters are a later step).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from torch.nn import functional
 from tqdm.auto import tqdm
 
 from sdsnn_hw.data import Dataset
-from sdsnn_hw.model import SpikingMLP, Trace, predict
+from sdsnn_hw.model import SpikingNetwork, Trace, predict
+from sdsnn_hw.netspec import FC
 from sdsnn_hw.structure import StructureConfig, StructureDevelopment
 
 
@@ -33,14 +38,14 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    model: SpikingMLP
+    model: SpikingNetwork
     structure: StructureDevelopment
     loss_history: list[float]
 
 
 def train(
     dataset: Dataset,
-    model: SpikingMLP,
+    model: SpikingNetwork,
     config: TrainConfig,
     structure_config: StructureConfig,
     progress: bool = True,
@@ -50,9 +55,16 @@ def train(
     x_train = torch.from_numpy(dataset.x_train)
     y_train = torch.from_numpy(dataset.y_train)
     steps = model.config.time_steps
-    weights = [layer.weight for layer in model.layers]
-    prunable = [True] * (len(weights) - 1) + [False]
-    structure = StructureDevelopment(weights, prunable, dataset.n_classes, structure_config)
+    fc = [
+        layer for layer, shape in zip(model.layers, model.shapes, strict=True) if shape.kind == FC
+    ]
+    structure = StructureDevelopment(
+        [layer.weight for layer in fc],
+        [layer is not model.layers[-1] for layer in fc],  # never prune the output neurons
+        dataset.n_classes,
+        structure_config,
+        biases=[layer.bias for layer in fc],
+    )
     structure.step()  # step 0 sets the spine ranges from the initial weights
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     history: list[float] = []
@@ -85,7 +97,7 @@ def pruned_fraction(structure: StructureDevelopment) -> float:
 
 @torch.no_grad()
 def evaluate(
-    model: SpikingMLP, spikes: np.ndarray, batch_size: int = 256
+    model: SpikingNetwork, spikes: np.ndarray, batch_size: int = 256
 ) -> tuple[np.ndarray, Trace]:
     """Run the QAT model on encoded spikes (samples, time, inputs).
 

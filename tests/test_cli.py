@@ -151,3 +151,43 @@ def test_help_documents_the_exit_codes() -> None:
         assert result.returncode == 0
         assert "1  the hardware simulation and the golden model disagree" in result.stdout
         assert "2  bad input or missing tool" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("net", "message"),
+    [
+        ("8C3-XP2-FC10", "network '8C3-XP2-FC10': token 'XP2' is not <channels>C<kernel>"),
+        ("8C3-AP2-FC64-FC12", "the last token 'FC12' must be FC10"),
+        ("8C3-AP3-FC10", "token 'AP3': the 8x8 map is not divisible by 3"),
+    ],
+)
+def test_a_bad_net_token_exits_2_before_any_work(tmp_path, capsys, net, message) -> None:
+    assert main(["run", "--net", net, "--out", str(tmp_path / "out")]) == EXIT_USAGE
+    assert message in _one_line_error(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_net_and_hidden_are_one_choice(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--net", "FC128-FC10", "--hidden", "64"])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_rtl_and_synth_refuse_a_conv_export(tmp_path, capsys) -> None:
+    from sdsnn_hw.export import IntegerLayer
+    from sdsnn_hw.neuron import LifParams
+
+    weights = np.ones((2, 1, 3, 3), np.int64)
+    lif = LifParams(v_th=3, leak_shift=0, v_bits=8)
+    conv = IntegerLayer(weights, lif, 4, 1.0, np.arange(8), "conv", in_shape=(1, 2, 2))
+    fc = IntegerLayer(np.ones((3, 8), np.int64), lif, 4, 1.0, np.arange(3), in_shape=(2, 2, 2))
+    write_network(tmp_path, [conv, fc], (np.ones((2, 3, 4))).astype(np.uint8))
+    export, stimulus = str(tmp_path / "export"), str(tmp_path / "stimulus.npz")
+    assert main(["golden", export, stimulus]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == 2
+    assert main(["rtl", export, stimulus, "--work", str(tmp_path / "w")]) == EXIT_USAGE
+    assert "no RTL core for layer kind conv yet" in _one_line_error(capsys)
+    assert main(["synth", export, "--out", str(tmp_path / "s")]) == EXIT_USAGE
+    assert "no RTL core for layer kind conv yet" in _one_line_error(capsys)
+    assert not (tmp_path / "w").exists() and not (tmp_path / "s").exists()

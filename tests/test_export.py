@@ -69,3 +69,57 @@ def test_failed_export_leaves_the_previous_one_intact(tmp_path, rng) -> None:
         write_network(tmp_path, bad, np.ones((1, 2, 4)))
     assert (tmp_path / "export" / "manifest.json").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def _conv_and_fc(rng) -> list:
+    from sdsnn_hw.export import IntegerLayer
+
+    lif = LifParams(v_th=5, leak_shift=0, v_bits=8)
+    conv = IntegerLayer(
+        rng.integers(-3, 4, size=(4, 1, 3, 3)), lif, 4, 1.0, np.arange(64), "conv",
+        np.array([1, 0, -2, 3]), 6, 1, (1, 4, 4),
+    )  # fmt: skip
+    fc = IntegerLayer(
+        rng.integers(-3, 4, size=(3, 16)), lif, 4, 1.0, np.arange(3), "fc",
+        np.array([0, 1, 2]), 6, 2, (4, 4, 4),
+    )  # fmt: skip
+    return [conv, fc]
+
+
+def test_a_forced_layout_applies_to_the_layers_of_its_kind(tmp_path, rng) -> None:
+    layers = _conv_and_fc(rng)
+    manifest, _ = write_network(tmp_path / "a", layers, np.ones((1, 2, 16)), layout="kernel_list")
+    assert manifest.layers[0].layout == "kernel_list"
+    assert manifest.layers[1].layout in ("dense_rows", "csr_fanout")
+    manifest, _ = write_network(tmp_path / "b", layers, np.ones((1, 2, 16)), layout="csr_fanout")
+    conv_sizes = manifest.layers[0].layout_bits
+    assert manifest.layers[0].layout == min(conv_sizes, key=conv_sizes.get)  # auto
+    assert manifest.layers[1].layout == "csr_fanout"
+    with pytest.raises(ValueError, match=r"unknown layout 'dense'"):
+        write_network(tmp_path / "c", layers, np.ones((1, 2, 16)), layout="dense")
+
+
+def test_a_bias_outside_its_narrow_range_is_refused(tmp_path, rng) -> None:
+    from dataclasses import replace
+
+    conv, fc = _conv_and_fc(rng)
+    bad = replace(fc, bias=np.array([0, 32, 0]))  # 6 bits: -31..31
+    with pytest.raises(ValueError, match=r"a bias is outside -31\.\.31 \(6 bits\)"):
+        write_network(tmp_path, [conv, bad], np.ones((1, 2, 16)))
+
+
+def test_a_pooled_biased_layer_widens_the_accumulator(tmp_path, rng) -> None:
+    """ACC_BITS holds pool**2 times the weight sums plus the bias (contract section 3)."""
+    from dataclasses import replace
+
+    from sdsnn_hw.layer_math import acc_bits
+
+    conv, fc = _conv_and_fc(rng)
+    weights = np.array([[7] * 16, [-7] * 16, [0] * 16])
+    fc = replace(fc, weights=weights, bias=np.array([0, -31, 31]))
+    manifest, _ = write_network(tmp_path, [conv, fc], np.ones((1, 2, 16)))
+    # AP2 counts reach 4: 4 * 7 * 16 = 448 and 4 * -7 * 16 - 31 = -479 need 10 bits
+    assert manifest.layers[1].acc_bits == 10
+    # without pooling: 112 and -143 need 9 bits; without bias either, -112..112 need 8
+    assert acc_bits(weights, 4, 1, fc.bias) == 9
+    assert acc_bits(weights, 4) == accumulator_bits(weights, 4) == 8

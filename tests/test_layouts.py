@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from sdsnn_hw.layouts import LANE_CHOICES, LAYOUTS, decode, encode, encode_choice
+from sdsnn_hw.layouts import (
+    LANE_CHOICES,
+    LAYOUTS,
+    REGISTRY,
+    decode,
+    encode,
+    encode_choice,
+    layouts_for,
+)
 from sdsnn_hw.memfile import format_mem
 
 
@@ -66,3 +74,23 @@ def test_an_all_zero_layer_stores_one_filler_word(layout) -> None:
     assert image.ptr.tolist() == [0, 0, 0, 0]
     assert image.words == (0,)
     np.testing.assert_array_equal(decode(image), np.zeros((5, 3)))
+
+
+def test_the_registry_has_two_layouts_per_kind_dense_first() -> None:
+    assert layouts_for("fc") == LAYOUTS == ("dense_rows", "csr_fanout")
+    assert layouts_for("conv") == ("dense_kernels", "kernel_list")
+    assert [REGISTRY[name].addressed for name in ("dense_kernels", "kernel_list")] == [
+        False,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fc", "conv"), [("csr_fanout", "kernel_list"), ("dense_rows", "dense_kernels")]
+)
+@pytest.mark.parametrize("lanes", LANE_CHOICES)
+def test_an_fc_layout_is_its_conv_layout_with_one_by_one_kernels(rng, fc, conv, lanes) -> None:
+    weights = rng.integers(-7, 8, size=(11, 6)) * (rng.random((11, 6)) < 0.5)
+    flat, kernels = encode(weights, 4, lanes, fc), encode(weights[:, :, None, None], 4, lanes, conv)
+    assert flat.words == kernels.words and flat.ptr.tolist() == kernels.ptr.tolist()
+    assert flat.word_bits == kernels.word_bits

@@ -64,7 +64,21 @@ def test_a_wrong_type_is_named(export) -> None:
 
 def test_layers_that_do_not_chain_are_refused(export) -> None:
     _edit_manifest(export, lambda raw: raw.update(inputs=7))
-    with pytest.raises(ManifestError, match=r"'layers\[0\]\.n_in' must equal .* size 7"):
+    with pytest.raises(
+        ManifestError, match=r"'input_shape' \[6, 1, 1\] holds 6 inputs, 'inputs' is 7"
+    ):
+        load_manifest(export)
+    _edit_manifest(export, lambda raw: raw.update(inputs=6, input_shape=[1, 2, 3]))
+    with pytest.raises(ManifestError, match=r"'layers\[0\]\.in_channels/in_height/in_width' must"):
+        load_manifest(export)
+
+
+def test_a_layer_must_read_the_previous_output_map(export) -> None:
+    def edit(raw):
+        raw["layers"][1].update(in_channels=1, in_height=5)
+
+    _edit_manifest(export, edit)
+    with pytest.raises(ManifestError, match=r"equal the output map of layers\[0\] \[5, 1, 1\]"):
         load_manifest(export)
 
 
@@ -89,8 +103,15 @@ def test_a_missing_manifest_is_reported(tmp_path) -> None:
         ("ptr_bits", 9, r"'layers\[0\]\.ptr_bits' must be \d+ \(derived"),
         ("slot_bits", 9, r"'layers\[0\]\.slot_bits' must be \d+ \(derived"),
         ("weight_bits", 9, r"'layers\[0\]\.weight_bits' must be in 2\.\.8"),
-        ("nnz", 31, r"'layers\[0\]\.nnz' must be at most n_in \* n_out = 30"),
-        ("kind", "conv", r"'layers\[0\]\.kind' must be one of \('fc',\)"),
+        ("nnz", 31, r"'layers\[0\]\.nnz' must be at most the layer's 5 \* 6 = 30 weights"),
+        ("kind", "lstm", r"'layers\[0\]\.kind' must be one of \('fc', 'conv'\)"),
+        ("kind", "conv", r"'layers\[0\]\.kernel' must be int, got NoneType"),
+        ("kernel", 3, r"'layers\[0\]\.kernel' must be null for an fc layer, got 3"),
+        ("layout", "kernel_list", r"'layers\[0\]\.layout' must be one of \('dense_rows', "),
+        ("bias_bits", 8, r"'layers\[0\]\.bias' must be dict, got NoneType"),
+        ("bias_bits", 1, r"'layers\[0\]\.bias_bits' must be 0 \(no bias\) or in 2\.\.32"),
+        ("pool", 2, r"'layers\[0\]\.pool' must divide the 1x1 input map, got 2"),
+        ("out_height", 2, r"'layers\[0\]\.out_height' must be 1 \(derived"),
         ("layout", "dense", r"'layers\[0\]\.layout' must be one of"),
     ],
 )

@@ -57,3 +57,50 @@ def test_export_from_the_checkpoint_is_byte_identical(demo_run, tmp_path) -> Non
     assert first == sorted(p.name for p in (tmp_path / "again").iterdir())
     for name in first:
         assert (out / "export" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def conv_run(tmp_path_factory):
+    """A short conv run on digits; the RTL stage is asked for and skipped."""
+    out = tmp_path_factory.mktemp("conv")
+    args = ["run", "--net", "4C3-AP2-FC10", "--epochs", "2", "--time-steps", "6"]
+    result = subprocess.run(
+        [SDSNN, *args, "--out", str(out), "--quiet"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out, result.stdout, json.loads((out / "summary.json").read_text())
+
+
+def test_a_conv_run_trains_exports_and_checks_golden_and_skips_rtl(conv_run) -> None:
+    out, stdout, summary = conv_run
+    assert summary["net"] == "4C3-AP2-FC10" and summary["network"] == [64, 256, 10]
+    assert summary["qat_golden_mismatches"] == 0
+    assert summary["accuracy_qat"] == summary["accuracy_golden"] > 0.3  # chance: 0.1
+    assert summary["rtl"] == {"skipped": "no RTL core for layer kind conv yet"}
+    assert "rtl: skipped, no RTL core for layer kind conv yet" in stdout
+    assert "accuracy_rtl" not in summary and "rtl" not in summary["seconds"]
+    assert summary["layouts"][0] in ("dense_kernels", "kernel_list")
+    assert summary["bias_bits"] == 12
+    assert sum(summary["memory_bits_per_layer"]) == summary["memory_bits"]
+    assert (out / "export" / "l0_bias.mem").is_file()
+
+
+def test_golden_and_export_commands_on_a_conv_run(conv_run, tmp_path) -> None:
+    out, _, summary = conv_run
+    result = subprocess.run(
+        [SDSNN, "golden", str(out / "export"), str(out / "stimulus" / "test.npz")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    golden = json.loads(result.stdout)
+    assert golden["accuracy"] == pytest.approx(summary["accuracy_golden"], abs=1e-4)
+    assert golden["cycles_per_inference"] == summary["model_cycles_per_inference"]
+    again = tmp_path / "again"
+    result = subprocess.run(
+        [SDSNN, "export", str(out / "checkpoint.pt"), str(again)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (out / "export").iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:
+        assert (out / "export" / name).read_bytes() == (again / name).read_bytes()

@@ -1,0 +1,81 @@
+"""Cycle and memory-access model of the conv layer core (contract section 7.1).
+
+What the RTL conv core will spend, so that its counters can be checked against these
+numbers exactly. Lanes run over output channels: neuron ``(o, y, x)`` of an
+``O x H x W`` output map lives in bank ``o % P`` at address ``(o // P) * H * W + y * W
++ x``; a bank holds ``D = ceil(O / P) * H * W`` neurons.
+
+Every input spike is one *event*; behind an ``AP<k>`` every spike of a k x k window is
+its own event at the pooled position, so the events at a position are the window's
+count. An event at position ``(y, x)`` of input channel ``c`` streams the words of
+``c`` (:func:`sdsnn_hw.layouts.words_per_input`); each word spends one cycle per kernel
+tap ``(dy, dx)`` whose target ``(y + K//2 - dy, x + K//2 - dx)`` lies inside the map,
+its ``P`` lanes adding that tap of ``P`` kernels to ``P`` neurons in ``P`` banks. Per
+layer and time step, summed over the events::
+
+    cycles      = sum words_c * taps_in(y, x) + D + OVERHEAD
+    synops      = sum (non-zero weights at in-bounds taps of c's kernels)
+    ptr_reads   = 2 * (events of channels that own words)
+    wrom_reads  = sum words_c                 (a word is read once, held for its taps)
+    acc_reads   = acc_writes = synops + P * D
+    mem_reads   = mem_writes = P * D
+    bound B(P)  = sum ceil(synops_event / P) + D
+
+``OVERHEAD`` is the fc core's, :data:`sdsnn_hw.microarch.OVERHEAD`, read when called.
+The bias costs no cycle: the update pass reads it beside the accumulator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sdsnn_hw import microarch
+from sdsnn_hw.layer_math import tap_reach
+from sdsnn_hw.layouts import bank_depth, words_per_input
+from sdsnn_hw.microarch import Costs
+
+
+def layer_costs(weights: np.ndarray, layout: str, lanes: int, events: np.ndarray) -> Costs:
+    """Costs of one conv layer driven by ``events``.
+
+    Args:
+        weights: integer weights (out_channels, in_channels, K, K).
+        layout: ``dense_kernels`` or ``kernel_list``.
+        lanes: P.
+        events: (samples, time, in_channels, H, W) input events per position: the
+            spikes, or behind ``AP<k>`` the k x k window counts.
+    """
+    weights = np.asarray(weights)
+    out_channels, in_channels, kernel, _ = weights.shape
+    events = np.asarray(events, dtype=np.int64)
+    if events.ndim != 5 or events.shape[2] != in_channels:
+        raise ValueError(f"events must be (samples, time, {in_channels}, H, W), got {events.shape}")
+    samples, steps, _, height, width = events.shape
+    depth = bank_depth(out_channels, lanes) * height * width
+    words = words_per_input(weights, layout, lanes)  # (C,)
+    reach_y = tap_reach(height, kernel).astype(np.int64)  # (H, K)
+    reach_x = tap_reach(width, kernel).astype(np.int64)  # (W, K)
+    taps_in = np.outer(reach_y.sum(axis=1), reach_x.sum(axis=1))  # (H, W)
+    # per event position (c, y, x): cycles, synaptic operations, bound, words
+    cycles = (words[:, None, None] * taps_in[None]).ravel()
+    nonzero = (weights != 0).astype(np.int64)
+    synops = np.einsum("ocab,ya,xb->cyx", nonzero, reach_y, reach_x).ravel()
+    bound = -(-synops // lanes)
+    position_words = np.repeat(words, height * width)
+    flat = events.reshape(samples, steps, -1)
+    per_sample = flat.sum(axis=1)  # (samples, positions)
+    step_cycles = flat @ cycles + depth + microarch.OVERHEAD
+    total_synops = per_sample @ synops
+    bank_words = steps * lanes * depth
+    return Costs(
+        step_cycles=step_cycles,
+        cycles=step_cycles.sum(axis=1),
+        synops=total_synops,
+        ptr_reads=2 * (per_sample @ (position_words > 0).astype(np.int64)),
+        wrom_reads=per_sample @ position_words,
+        acc_reads=total_synops + bank_words,
+        acc_writes=total_synops + bank_words,
+        mem_reads=np.full_like(total_synops, bank_words),
+        mem_writes=np.full_like(total_synops, bank_words),
+        bound=per_sample @ bound + steps * depth,
+    )
