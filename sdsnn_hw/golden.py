@@ -61,9 +61,7 @@ class GoldenLayer:
 
     @property
     def shape(self) -> LayerShape:
-        kernel = self.weights.shape[-1] if self.kind == CONV else 1
-        in_shape = self.in_shape or (self.weights.shape[1], 1, 1)
-        return LayerShape(self.kind, in_shape, self.pool, self.weights.shape[0], kernel)
+        return LayerShape.of_weights(self.kind, self.weights, self.pool, self.in_shape)
 
     @property
     def n_out(self) -> int:

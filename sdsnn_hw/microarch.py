@@ -79,26 +79,45 @@ def layer_costs(weights: np.ndarray, layout: str, lanes: int, spikes: np.ndarray
     spikes = np.asarray(spikes, dtype=np.int64)
     if spikes.ndim != 3 or spikes.shape[2] != n_in:
         raise ValueError(f"spikes must be (samples, time, {n_in}), got {spikes.shape}")
-    steps = spikes.shape[1]
     depth = bank_depth(n_out, lanes)
     words = words_per_input(weights, layout, lanes)
     fanout = np.count_nonzero(weights, axis=0).astype(np.int64)
-    per_sample = spikes.sum(axis=1)  # (samples, n_in): spikes of each input per sample
-    step_cycles = spikes @ words + depth + OVERHEAD
-    word_total = per_sample @ words
-    synops = per_sample @ fanout
+    return event_costs(spikes, words, fanout, words, lanes, depth)
+
+
+def event_costs(
+    events: np.ndarray,
+    cycles: np.ndarray,
+    synops: np.ndarray,
+    words: np.ndarray,
+    lanes: int,
+    depth: int,
+) -> Costs:
+    """Costs of a layer from what one event at each input position spends.
+
+    Args:
+        events: (samples, time, positions) events per position and step.
+        cycles, synops, words: per position, the issue cycles, non-zero weights and
+            weight-memory words one event spends.
+        lanes: P.
+        depth: D, bank words per lane.
+    """
+    steps = events.shape[1]
+    per_sample = events.sum(axis=1)  # (samples, positions)
+    step_cycles = events @ cycles + depth + OVERHEAD
+    total_synops = per_sample @ synops
     bank_words = steps * lanes * depth
     return Costs(
         step_cycles=step_cycles,
         cycles=step_cycles.sum(axis=1),
-        synops=synops,
+        synops=total_synops,
         ptr_reads=2 * (per_sample @ (words > 0).astype(np.int64)),
-        wrom_reads=word_total,
-        acc_reads=synops + bank_words,
-        acc_writes=synops + bank_words,
-        mem_reads=np.full_like(synops, bank_words),
-        mem_writes=np.full_like(synops, bank_words),
-        bound=per_sample @ (-(-fanout // lanes)) + steps * depth,
+        wrom_reads=per_sample @ words,
+        acc_reads=total_synops + bank_words,
+        acc_writes=total_synops + bank_words,
+        mem_reads=np.full_like(total_synops, bank_words),
+        mem_writes=np.full_like(total_synops, bank_words),
+        bound=per_sample @ (-(-synops // lanes)) + steps * depth,
     )
 
 

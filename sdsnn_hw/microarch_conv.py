@@ -56,26 +56,10 @@ def layer_costs(weights: np.ndarray, layout: str, lanes: int, events: np.ndarray
     reach_y = tap_reach(height, kernel).astype(np.int64)  # (H, K)
     reach_x = tap_reach(width, kernel).astype(np.int64)  # (W, K)
     taps_in = np.outer(reach_y.sum(axis=1), reach_x.sum(axis=1))  # (H, W)
-    # per event position (c, y, x): cycles, synaptic operations, bound, words
+    # per event position (c, y, x): cycles, synaptic operations, words
     cycles = (words[:, None, None] * taps_in[None]).ravel()
     nonzero = (weights != 0).astype(np.int64)
     synops = np.einsum("ocab,ya,xb->cyx", nonzero, reach_y, reach_x).ravel()
-    bound = -(-synops // lanes)
     position_words = np.repeat(words, height * width)
     flat = events.reshape(samples, steps, -1)
-    per_sample = flat.sum(axis=1)  # (samples, positions)
-    step_cycles = flat @ cycles + depth + microarch.OVERHEAD
-    total_synops = per_sample @ synops
-    bank_words = steps * lanes * depth
-    return Costs(
-        step_cycles=step_cycles,
-        cycles=step_cycles.sum(axis=1),
-        synops=total_synops,
-        ptr_reads=2 * (per_sample @ (position_words > 0).astype(np.int64)),
-        wrom_reads=per_sample @ position_words,
-        acc_reads=total_synops + bank_words,
-        acc_writes=total_synops + bank_words,
-        mem_reads=np.full_like(total_synops, bank_words),
-        mem_writes=np.full_like(total_synops, bank_words),
-        bound=per_sample @ bound + steps * depth,
-    )
+    return microarch.event_costs(flat, cycles, synops, position_words, lanes, depth)

@@ -18,6 +18,8 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 FC, CONV = "fc", "conv"
 _TOKEN = re.compile(r"(?:(\d+)C(\d+)|AP(\d+)|FC(\d+))", re.IGNORECASE)
 TOKEN_FORMS = "<channels>C<kernel>, AP<k> or FC<n>"
@@ -45,6 +47,15 @@ class LayerShape:
     pool: int
     out_channels: int
     kernel: int = 1
+
+    @classmethod
+    def of_weights(
+        cls, kind: str, weights: np.ndarray, pool: int, in_shape: tuple[int, int, int] | None
+    ) -> LayerShape:
+        """The shape of integer ``weights`` (fc (n_out, n_in), conv (O, C, K, K)); an fc
+        layer without ``in_shape`` reads a flat vector."""
+        kernel = weights.shape[-1] if kind == CONV else 1
+        return cls(kind, in_shape or (weights.shape[1], 1, 1), pool, weights.shape[0], kernel)
 
     @property
     def pooled_shape(self) -> tuple[int, int, int]:
