@@ -29,11 +29,9 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, First, ReadOnly, RisingEdge, Timer
 
-from sdsnn_hw.golden import GoldenNetwork, run_network
-from sdsnn_hw.layouts import bank_depth
+from sdsnn_hw.golden import GoldenNetwork, costs_of, run_network
 from sdsnn_hw.manifest import load_manifest
 from sdsnn_hw.memfile import format_mem
-from sdsnn_hw.microarch import layer_costs
 from sdsnn_hw.rtl import write_scratch, write_sim_memories
 from sdsnn_hw.rtl_top import (
     COUNTERS,
@@ -41,6 +39,8 @@ from sdsnn_hw.rtl_top import (
     SIM_LIMIT_BITS,
     SIM_RUN_STEPS,
     SIM_V_BITS,
+    raw_neurons,
+    raw_order,
     record_counters,
 )
 from sdsnn_hw.stimulus import load_stimulus
@@ -63,12 +63,13 @@ def _spikes(text: str, count: int) -> np.ndarray:
     return np.unpackbits(np.frombuffer(_hex_bytes(text), np.uint8))[::-1][:count]
 
 
-def _membranes(text: str, count: int) -> np.ndarray:
-    """``count`` signed :data:`SIM_V_BITS`-bit membranes, neuron 0 first."""
+def _membranes(text: str, order: np.ndarray, count: int) -> np.ndarray:
+    """``count`` signed :data:`SIM_V_BITS`-bit membranes of a collector (bank address
+    major, padding lanes included), as neurons: ``order[n]`` is neuron n's raw index."""
     words = np.frombuffer(_hex_bytes(text), f">i{SIM_V_BITS // 8}")[::-1]
     if len(words) != count:
         raise ValueError(f"{len(words)} membranes, expected {count}")
-    return words.astype(np.int64)
+    return words[order].astype(np.int64)
 
 
 @dataclass
@@ -93,8 +94,11 @@ class Record:
     start_waits: int = 0
 
     @classmethod
-    def parse(cls, text: str, sizes: list[int], steps: int) -> Record:
-        """Parse the lines of one case; ``steps`` per sample (its last line adds counters)."""
+    def parse(cls, text: str, orders: list[np.ndarray], raw: list[int], steps: int) -> Record:
+        """Parse the lines of one case: per layer, ``raw`` membranes that ``orders`` maps
+        to its neurons (:func:`~sdsnn_hw.rtl_top.raw_order`); ``steps`` per sample (its
+        last line adds counters)."""
+        sizes = [len(order) for order in orders]
         lines = text.splitlines()
         hang_busy, waits = None, 0
         step_lines = []
@@ -121,7 +125,7 @@ class Record:
             for i, n in enumerate(sizes):
                 try:
                     spikes[i][k] = _spikes(parts[2 * i], n)
-                    membranes[i][k] = _membranes(parts[2 * i + 1], n)
+                    membranes[i][k] = _membranes(parts[2 * i + 1], orders[i], raw[i])
                 except ValueError:
                     unreadable[i][k] = True
             if last:
@@ -140,6 +144,9 @@ class Case:
         self.net = GoldenNetwork.from_export(self.export)
         self.golden = run_network(self.net, self.spikes_in)
         self.sizes = [s.shape[2] for s in self.golden.spikes]
+        manifest = load_manifest(self.export)
+        self.orders = [raw_order(spec, manifest.lanes) for spec in manifest.layers]
+        self.raw = [raw_neurons(spec, manifest.lanes) for spec in manifest.layers]
         self.steps = self.net.time_steps
         self.total = len(self.spikes_in) * self.steps
         # wall and CPU time of the runs (the simulator playing steps), for speed reports
@@ -151,8 +158,11 @@ class Case:
         first address one cycle later, D + 1 cycles before done_o (docs/microarchitecture.md,
         sections 3 and 4). A reset right after it leaves every partial sum behind."""
         first = self.net.layers[0]
-        cycles = layer_costs(first.weights, first.layout, self.net.lanes, self.spikes_in[:1, :1])
-        depth = bank_depth(first.weights.shape[0], self.net.lanes)
+        alone = GoldenNetwork([first], self.steps, self.net.classes, self.net.lanes)
+        cycles = costs_of(alone, [self.spikes_in[:1, :1]])
+        shape = first.shape
+        _, height, width = shape.out_shape
+        depth = -(-shape.out_channels // self.net.lanes) * height * width
         return max(1, int(cycles.step_cycles[0, 0]) - depth - 1)
 
     def limits(self) -> np.ndarray:
@@ -379,7 +389,7 @@ class Bench:
         text = ""
         if hang is None:
             text, hang = await self.play(case)
-        record = Record.parse(text, case.sizes, case.steps)
+        record = Record.parse(text, case.orders, case.raw, case.steps)
         report = case.report(record, hang)
         with self.reports.open("a") as reports:  # appended: rewriting costs a write-back
             reports.write(json.dumps(report) + "\n")

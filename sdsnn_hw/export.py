@@ -3,24 +3,38 @@
 Integers come out of Brevitas (``quant_weight().int()``), thresholds and biases from
 the same function the training neuron uses; neurons and conv filters that can never
 influence the output are removed, then each layer is written in the smallest memory
-layout of its kind for the core's lanes.
+layout of its kind for the core's lanes, in every requested format: ``.mem`` (always),
+``.coe``, ``.mif`` and C headers beside it (:mod:`sdsnn_hw.formats`, ``network.h``),
+the integer network as ONNX (plus Brevitas QONNX/QCDQ of the trained layers) and NIR.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from sdsnn_hw import __version__
-from sdsnn_hw.fileio import sha256_bytes
+from sdsnn_hw.fileio import sha256_bytes, sha256_file
+from sdsnn_hw.formats import WRITERS
 from sdsnn_hw.layer_math import acc_bits
 from sdsnn_hw.layouts import AUTO, DEFAULT_LANES, REGISTRY, bank_depth, encode_choice
-from sdsnn_hw.manifest import LayerSpec, Manifest, MemorySpec, write_manifest
-from sdsnn_hw.memfile import format_mem
+from sdsnn_hw.manifest import (
+    FORMATS,
+    MEMORY_FORMATS,
+    FileSpec,
+    LayerSpec,
+    Manifest,
+    MemorySpec,
+    SourceSpec,
+    write_manifest,
+)
 from sdsnn_hw.model import SpikingNetwork
 from sdsnn_hw.netspec import CONV, FC, LayerShape
 from sdsnn_hw.neuron import LifParams
@@ -150,6 +164,23 @@ def _bias_words(layer: IntegerLayer) -> list[int]:
     return [int(b) & ((1 << layer.bias_bits) - 1) for b in layer.bias]
 
 
+def export_formats(names: Iterable[str]) -> tuple[str, ...]:
+    """The formats to write, in the manifest's order, ``mem`` always among them.
+
+    Raises:
+        ValueError: naming an unknown format.
+    """
+    names = set(names)
+    unknown = sorted(names - set(FORMATS))
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; expected some of: {', '.join(FORMATS)}")
+    return tuple(name for name in FORMATS if name in names or name == "mem")
+
+
+ExtraFiles = Callable[[Path], dict[str, str]]
+"""Writes more network files into a folder; returns file name -> ``files[].format``."""
+
+
 def write_export(
     folder: Path,
     layers: list[IntegerLayer],
@@ -158,8 +189,12 @@ def write_export(
     lanes: int = DEFAULT_LANES,
     layout: str = AUTO,
     force: bool = False,
+    formats: Iterable[str] = ("mem",),
+    source: SourceSpec | None = None,
+    config: dict[str, Any] | None = None,
+    extra: ExtraFiles | None = None,
 ) -> Manifest:
-    """Write memory images and the manifest into ``folder``.
+    """Write memory images, the other formats and the manifest into ``folder``.
 
     Args:
         folder: the export folder. It is replaced atomically, and only if it is an
@@ -170,15 +205,30 @@ def write_export(
         time_steps: steps per sample.
         lanes: P, the core's synapse lanes the memories are laid out for.
         layout: a layout of :data:`sdsnn_hw.layouts.REGISTRY` for every layer of its
-            kind (the others choose by size), or ``auto``: per layer the smallest in bits.
+            kind (the others choose by size), several joined by ``,`` (one per kind), or
+            ``auto``: per layer the smallest in bits.
+        formats: of :data:`sdsnn_hw.manifest.FORMATS`; ``mem`` is always written.
+        source: the checkpoint the layers come from, recorded in the manifest.
+        config: the configuration recorded in the manifest (informative).
+        extra: with ``onnx`` among the formats, writes further ONNX files (the Brevitas
+            exports of the trained layers).
     """
-    if layout != AUTO and layout not in REGISTRY:
-        raise ValueError(f"unknown layout {layout!r}; expected one of: {', '.join(REGISTRY)}")
+    chosen = [] if layout == AUTO else layout.split(",")
+    for name in chosen:
+        if name not in REGISTRY:
+            raise ValueError(f"unknown layout {name!r}; expected one of: {', '.join(REGISTRY)}")
+    if len({REGISTRY[name].kind for name in chosen}) != len(chosen):
+        raise ValueError(f"layouts {layout!r}: at most one per layer kind")
+    formats = export_formats(formats)
+    if [int(i) for i in layers[-1].neuron_index] != list(range(classes)):
+        raise ValueError(f"the last layer must keep its {classes} output neurons, in order")
     folder = Path(folder)
-    specs = []
+    specs, files = [], []
     with output_folder(folder, "export", force) as tmp:
         for i, layer in enumerate(layers):
-            specs.append(_write_layer(tmp, f"l{i}", layer, lanes, layout))
+            spec, layer_files = _write_layer(tmp, f"l{i}", layer, lanes, layout, formats)
+            specs.append(spec)
+            files += layer_files
         manifest = Manifest(
             inputs=math.prod(layers[0].shape.in_shape),
             classes=classes,
@@ -188,14 +238,49 @@ def write_export(
             layers=specs,
             generator=f"sdsnn-hw {__version__}",
             input_shape=layers[0].shape.in_shape,
+            formats=formats,
+            source=source,
+            config=config,
         )
+        written = _write_network_files(tmp, manifest, layers, formats, extra)
+        files += [FileSpec(f, fmt, sha256_file(tmp / f)) for f, fmt in written.items()]
+        manifest = replace(manifest, files=sorted(files, key=lambda spec: spec.file))
         write_manifest(tmp, manifest)
     return manifest
 
 
+def _write_network_files(
+    folder: Path,
+    manifest: Manifest,
+    layers: list[IntegerLayer],
+    formats: tuple[str, ...],
+    extra: ExtraFiles | None,
+) -> dict[str, str]:
+    """Files of the whole network; returns file name -> format. Imported here: ONNX and
+    NIR are needed only by exports that ask for them."""
+    written = {}
+    if "h" in formats:
+        from sdsnn_hw.network_header import HEADER_NAME, network_header
+
+        (folder / HEADER_NAME).write_text(network_header(manifest), encoding="ascii")
+        written[HEADER_NAME] = "h"
+    if "onnx" in formats:
+        from sdsnn_hw.onnx_export import onnx_bytes
+
+        (folder / "network.onnx").write_bytes(onnx_bytes(layers, manifest.time_steps))
+        written["network.onnx"] = "onnx"
+        written.update(extra(folder) if extra else {})
+    if "nir" in formats:
+        from sdsnn_hw.nir_export import nir_bytes
+
+        (folder / "network.nir").write_bytes(nir_bytes(layers))
+        written["network.nir"] = "nir"
+    return written
+
+
 def _write_layer(
-    folder: Path, name: str, layer: IntegerLayer, lanes: int, layout: str
-) -> LayerSpec:
+    folder: Path, name: str, layer: IntegerLayer, lanes: int, layout: str, formats: tuple[str, ...]
+) -> tuple[LayerSpec, list[FileSpec]]:
     """Encode one layer, write its memory images and return its manifest entry."""
     shape = layer.shape
     if layer.weights.shape != shape.weight_shape:
@@ -205,20 +290,27 @@ def _write_layer(
         )
     if (layer.bias is None) != (layer.bias_bits == 0):
         raise ValueError(f"layer {name}: a bias needs bias_bits >= 2, and bias_bits a bias")
-    own_layout = layout if layout == AUTO or REGISTRY[layout].kind == layer.kind else AUTO
+    own_layout = next(
+        (n for n in layout.split(",") if n in REGISTRY and REGISTRY[n].kind == layer.kind), AUTO
+    )
     image, sizes = encode_choice(layer.weights, layer.weight_bits, lanes, own_layout)
     parts = [("ptr", image.ptr, image.ptr_bits), ("weights", image.words, image.word_bits)]
     if layer.bias is not None:
         parts.append(("bias", _bias_words(layer), layer.bias_bits))
     memories: dict[str, MemorySpec | None] = {"bias": None}
+    files = []
     for part, words, width in parts:
-        text = format_mem(words, width).encode("ascii")
-        file = f"{name}_{part}.mem"
-        (folder / file).write_bytes(text)
-        memories[part] = MemorySpec(file, len(words), width, sha256_bytes(text))
+        stem = f"{name}_{part}"
+        for fmt in (f for f in formats if f in MEMORY_FORMATS):
+            data = WRITERS[fmt](words, width, stem).encode("ascii")
+            (folder / f"{stem}.{fmt}").write_bytes(data)
+            if fmt == "mem":
+                memories[part] = MemorySpec(f"{stem}.mem", len(words), width, sha256_bytes(data))
+            else:
+                files.append(FileSpec(f"{stem}.{fmt}", fmt, sha256_bytes(data), f"{stem}.mem"))
     out_channels, out_height, out_width = shape.out_shape
     conv = layer.kind == CONV
-    return LayerSpec(
+    spec = LayerSpec(
         name=name,
         kind=layer.kind,
         n_in=shape.n_in,
@@ -252,6 +344,7 @@ def _write_layer(
         weights=memories["weights"],
         bias=memories["bias"],
     )
+    return spec, files
 
 
 def export_model(
@@ -261,7 +354,34 @@ def export_model(
     lanes: int = DEFAULT_LANES,
     layout: str = AUTO,
     force: bool = False,
+    formats: Iterable[str] = FORMATS,
+    source: Path | None = None,
 ) -> Manifest:
-    """Fold, prune and write a trained model (arguments as :func:`write_export`)."""
+    """Fold, prune and write a trained model (arguments as :func:`write_export`).
+
+    ``source`` is the checkpoint the model was loaded from: its sha256 and training
+    configuration go into the manifest beside the network's and the export's.
+    """
+    from sdsnn_hw.qonnx_export import quantized_layer_files
+
     layers = remove_dead_neurons(integer_layers(model))
-    return write_export(folder, layers, classes, model.config.time_steps, lanes, layout, force)
+    formats = export_formats(formats)
+    config = {
+        "network": asdict(model.config),
+        "export": {"lanes": lanes, "layout": layout, "formats": list(formats)},
+        "run": None if source is None else _run_config(source),
+    }
+    return write_export(
+        folder, layers, classes, model.config.time_steps, lanes, layout, force, formats,
+        source=None if source is None else SourceSpec(Path(source).name, sha256_file(source)),
+        config=config,
+        extra=lambda tmp: quantized_layer_files(model, tmp),
+    )  # fmt: skip
+
+
+def _run_config(checkpoint: Path) -> dict[str, Any] | None:
+    """The run configuration ``sdsnn run`` stored in a checkpoint (a JSON string in its
+    ``run_config`` entry), or None where it has none."""
+    saved = torch.load(checkpoint, weights_only=True, map_location="cpu")
+    text = saved.get("run_config") if isinstance(saved, dict) else None
+    return json.loads(text) if isinstance(text, str) else None

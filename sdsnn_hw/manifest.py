@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,20 @@ from sdsnn_hw.neuron import LifParams, unsigned_bits_for
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "sdsnn-hw/manifest"
-VERSION = 3
+VERSION = 4
 LAYER_KINDS = (FC, CONV)
 READOUTS = ("spike_count_argmax",)
 BIAS_BITS_MAX = 32
+INT_MAX = (1 << 31) - 1
+"""Largest ``inputs``, ``classes``, ``time_steps``: what a 32-bit signed reader holds."""
+MEMORY_FORMATS = ("mem", "coe", "mif", "h")
+"""Formats written once per memory image (``mem`` always: every reader reads it)."""
+NETWORK_FORMATS = ("onnx", "nir")
+"""Formats written once per network."""
+FORMATS = (*MEMORY_FORMATS, *NETWORK_FORMATS)
+FILE_FORMATS = ("coe", "mif", "h", "onnx", "qonnx", "qcdq", "nir")
+"""``files[].format`` values: ``onnx`` brings ``qonnx`` and ``qcdq`` with it when the
+export has a checkpoint, ``h`` also names the network header."""
 
 
 class ManifestError(ValueError):
@@ -39,6 +50,32 @@ class MemorySpec:
     file: str
     depth: int
     width: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A file beside the memory images (``files[]`` in the manifest).
+
+    Attributes:
+        file: bare file name in the export folder.
+        format: one of :data:`FILE_FORMATS`.
+        sha256: of the file's bytes.
+        memory: the ``.mem`` file whose words it holds (``coe``, ``mif``, ``h``), or None
+            for a file of the whole network (ONNX, NIR, the network header).
+    """
+
+    file: str
+    format: str
+    sha256: str
+    memory: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """The checkpoint an export was made from: its bare file name and sha256."""
+
+    file: str
     sha256: str
 
 
@@ -138,6 +175,18 @@ class Manifest:
     layers: list[LayerSpec]
     generator: str
     input_shape: tuple[int, int, int]
+    formats: tuple[str, ...] = ("mem",)
+    files: list[FileSpec] = field(default_factory=list)
+    source: SourceSpec | None = None
+    config: dict[str, Any] | None = None
+
+    @property
+    def memories(self) -> list[MemorySpec]:
+        """Every memory image, layer by layer: pointers, weights, biases."""
+        found = []
+        for layer in self.layers:
+            found += [layer.ptr, layer.weights] + ([layer.bias] if layer.bias else [])
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         body = {"format": FORMAT, "version": VERSION, **asdict(self)}
@@ -145,12 +194,15 @@ class Manifest:
 
 
 def _canonical(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    """Contract section 6: sorted keys at every level, no spaces, ASCII with \\u escapes,
+    floats as Python's shortest round-trip ``repr``, no NaN or infinity."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> Path:
     path = folder / MANIFEST_NAME
-    atomic_write_text(path, json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n")
+    text = json.dumps(manifest.to_dict(), indent=2, sort_keys=True, allow_nan=False)
+    atomic_write_text(path, text + "\n")
     return path
 
 
@@ -183,19 +235,43 @@ class _Reader:
             raise ManifestError(f"{self.path}: field '{where}{key}' must be {wanted}, got {value}")
         return value
 
+    def known(self, obj: dict[str, Any], spec: type, where: str, extra: tuple = ()) -> None:
+        """Refuse fields the contract does not define: a reader that skipped one could
+        run a network whose files mean something it does not know."""
+        allowed = {f.name for f in fields(spec)} | set(extra)
+        unknown = sorted(set(obj) - allowed)
+        if unknown:
+            raise ManifestError(
+                f"{self.path}: field '{where}{unknown[0]}' is not a field of manifest "
+                f"version {VERSION}"
+            )
+
+    def file_name(self, obj: dict[str, Any], where: str) -> str:
+        file = self.get(obj, "file", str, where)
+        if Path(file).name != file or file in ("", ".", ".."):
+            raise ManifestError(
+                f"{self.path}: field '{where}file' must be a bare file name, got {file!r}"
+            )
+        return file
+
+    def sha256(self, obj: dict[str, Any], where: str) -> str:
+        digest = self.get(obj, "sha256", str, where)
+        if len(digest) != 64 or digest.strip("0123456789abcdef"):
+            raise ManifestError(
+                f"{self.path}: field '{where}sha256' must be 64 lowercase hex digits, "
+                f"got {digest!r:.70}"
+            )
+        return digest
+
     def memory(self, obj: dict[str, Any], key: str, where: str) -> MemorySpec:
         mem = self.get(obj, key, dict, where)
         inner = f"{where}{key}."
-        file = self.get(mem, "file", str, inner)
-        if Path(file).name != file:
-            raise ManifestError(
-                f"{self.path}: field '{inner}file' must be a bare file name, got {file!r}"
-            )
+        self.known(mem, MemorySpec, inner)
         return MemorySpec(
-            file=file,
+            file=self.file_name(mem, inner),
             depth=self.positive(mem, "depth", inner),
             width=self.positive(mem, "width", inner),
-            sha256=self.get(mem, "sha256", str, inner),
+            sha256=self.sha256(mem, inner),
         )
 
     def choice(self, obj: dict[str, Any], key: str, where: str, choices: tuple) -> Any:
@@ -217,6 +293,7 @@ class _Reader:
     def layer(self, obj: Any, where: str, lanes: int) -> LayerSpec:
         if not isinstance(obj, dict):
             raise ManifestError(f"{self.path}: field '{where[:-1]}' must be an object")
+        self.known(obj, LayerSpec, where)
         kind = self.choice(obj, "kind", where, LAYER_KINDS)
         conv = kind == CONV
         candidates = layouts_for(kind)
@@ -276,12 +353,16 @@ class _Reader:
             spec.lif  # noqa: B018 - validates the neuron parameters
         except ValueError as exc:
             raise ManifestError(f"{self.path}: layer '{where}': {exc}") from None
-        if len(spec.neuron_index) != spec.n_out or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in spec.neuron_index
+        index = spec.neuron_index
+        if (
+            len(index) != spec.n_out
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in index)
+            or index[0] < 0
+            or any(a >= b for a, b in pairwise(index))
         ):
             raise ManifestError(
-                f"{self.path}: field '{where}neuron_index' must list n_out "
-                f"= {spec.n_out} integers, got {spec.neuron_index!r:.60}"
+                f"{self.path}: field '{where}neuron_index' must list n_out = {spec.n_out} "
+                f"increasing integers >= 0, got {index!r:.60}"
             )
         self.derived(spec, where, lanes)
         return spec
@@ -357,11 +438,14 @@ def load_manifest(folder: Path) -> Manifest:
     reader = _Reader(path)
     if not isinstance(raw, dict):
         raise ManifestError(f"{path}: top level must be a JSON object")
-    if raw.get("format") != FORMAT or raw.get("version") != VERSION:
+    if raw.get("format") != FORMAT:
+        raise ManifestError(f"{path}: field 'format' must be {FORMAT!r}, got {raw.get('format')!r}")
+    if raw.get("version") != VERSION:
         raise ManifestError(
-            f"{path}: fields 'format'/'version' must be {FORMAT!r}/{VERSION}, "
-            f"got {raw.get('format')!r}/{raw.get('version')!r}"
+            f"{path}: field 'version' must be {VERSION} (the only manifest version this "
+            f"sdsnn-hw reads; export the checkpoint again), got {raw.get('version')!r}"
         )
+    reader.known(raw, Manifest, "", extra=("format", "version", "manifest_sha256"))
     stated = reader.get(raw, "manifest_sha256", str, "")
     body = {k: v for k, v in raw.items() if k != "manifest_sha256"}
     if sha256_bytes(_canonical(body)) != stated:
@@ -386,17 +470,110 @@ def load_manifest(folder: Path) -> Manifest:
             f"got {input_shape!r:.60}"
         )
     manifest = Manifest(
-        inputs=reader.positive(raw, "inputs", ""),
-        classes=reader.positive(raw, "classes", ""),
-        time_steps=reader.positive(raw, "time_steps", ""),
+        inputs=reader.positive(raw, "inputs", "", high=INT_MAX),
+        classes=reader.positive(raw, "classes", "", high=INT_MAX),
+        time_steps=reader.positive(raw, "time_steps", "", high=INT_MAX),
         readout=readout,
         lanes=lanes,
         layers=layers,
         generator=reader.get(raw, "generator", str, ""),
         input_shape=tuple(input_shape),
+        formats=_formats(reader, raw),
+        files=[
+            _file(reader, obj, f"files[{i}].")
+            for i, obj in enumerate(reader.get(raw, "files", list, ""))
+        ],
+        source=_source(reader, raw),
+        config=_config(reader, raw),
     )
     _check_chain(path, manifest)
+    _check_files(path, manifest)
     return manifest
+
+
+def _formats(reader: _Reader, raw: dict[str, Any]) -> tuple[str, ...]:
+    formats = reader.get(raw, "formats", list, "")
+    wanted = [name for name in FORMATS if name in formats]
+    if "mem" not in formats or formats != wanted:
+        raise ManifestError(
+            f"{reader.path}: field 'formats' must hold 'mem' and other names of {FORMATS} "
+            f"once each, in that order, got {formats!r:.80}"
+        )
+    return tuple(formats)
+
+
+def _file(reader: _Reader, obj: Any, where: str) -> FileSpec:
+    if not isinstance(obj, dict):
+        raise ManifestError(f"{reader.path}: field '{where[:-1]}' must be an object")
+    reader.known(obj, FileSpec, where)
+    if "memory" not in obj:
+        raise ManifestError(f"{reader.path}: field '{where}memory' is missing")
+    memory = obj["memory"]
+    if memory is not None and not isinstance(memory, str):
+        raise ManifestError(
+            f"{reader.path}: field '{where}memory' must be a file name or null, got {memory!r}"
+        )
+    return FileSpec(
+        file=reader.file_name(obj, where),
+        format=reader.choice(obj, "format", where, FILE_FORMATS),
+        sha256=reader.sha256(obj, where),
+        memory=memory,
+    )
+
+
+def _source(reader: _Reader, raw: dict[str, Any]) -> SourceSpec | None:
+    if "source" not in raw:
+        raise ManifestError(f"{reader.path}: field 'source' is missing")
+    if raw["source"] is None:
+        return None
+    obj = reader.get(raw, "source", dict, "")
+    reader.known(obj, SourceSpec, "source.")
+    return SourceSpec(reader.file_name(obj, "source."), reader.sha256(obj, "source."))
+
+
+def _config(reader: _Reader, raw: dict[str, Any]) -> dict[str, Any] | None:
+    if "config" not in raw:
+        raise ManifestError(f"{reader.path}: field 'config' is missing")
+    return None if raw["config"] is None else reader.get(raw, "config", dict, "")
+
+
+def _check_files(path: Path, manifest: Manifest) -> None:
+    """``files`` lists each extra format of each memory once, and nothing twice."""
+    names = [spec.file for spec in manifest.files]
+    memories = [spec.file for spec in manifest.memories]
+    taken = set(memories) | {MANIFEST_NAME}
+    for i, spec in enumerate(manifest.files):
+        if spec.file in taken:
+            raise ManifestError(f"{path}: field 'files[{i}].file' names {spec.file!r} twice")
+        taken.add(spec.file)
+        # coe and mif mirror one memory, h one memory or (null) the whole network
+        allowed = memories if spec.format in ("coe", "mif") else [None]
+        allowed = [*memories, None] if spec.format == "h" else allowed
+        if spec.memory not in allowed:
+            raise ManifestError(
+                f"{path}: field 'files[{i}].memory' of a '{spec.format}' file must be "
+                f"{'a memory file' if None not in allowed else 'null'}, got {spec.memory!r}"
+            )
+    if names != sorted(names):
+        raise ManifestError(f"{path}: field 'files' must be sorted by file name")
+    for fmt in manifest.formats[1:]:
+        # the network file of each network format, and network.h with the headers
+        if (fmt in NETWORK_FORMATS or fmt == "h") and not any(
+            s.format == fmt and s.memory is None for s in manifest.files
+        ):
+            raise ManifestError(
+                f"{path}: field 'files' must list the network's '{fmt}' file ('formats' "
+                f"holds '{fmt}')"
+            )
+        if fmt not in MEMORY_FORMATS:
+            continue
+        for memory in memories:
+            count = sum(1 for s in manifest.files if s.format == fmt and s.memory == memory)
+            if count != 1:
+                raise ManifestError(
+                    f"{path}: field 'files' must list one '{fmt}' file of {memory} "
+                    f"('formats' holds '{fmt}'), found {count}"
+                )
 
 
 def _check_chain(path: Path, manifest: Manifest) -> None:
@@ -416,10 +593,16 @@ def _check_chain(path: Path, manifest: Manifest) -> None:
                 f"{source} {list(shape)}, got {list(found)}"
             )
         shape, source = layer.shape.out_shape, f"the output map of layers[{i}]"
-    if manifest.layers[-1].n_out != manifest.classes:
+    last = manifest.layers[-1]
+    if last.n_out != manifest.classes:
         raise ManifestError(
-            f"{path}: the last layer has {manifest.layers[-1].n_out} neurons but 'classes' "
-            f"is {manifest.classes}"
+            f"{path}: the last layer has {last.n_out} neurons but 'classes' is {manifest.classes}"
+        )
+    if last.neuron_index != list(range(manifest.classes)):
+        raise ManifestError(
+            f"{path}: field 'layers[{len(manifest.layers) - 1}].neuron_index' must be "
+            f"0..{manifest.classes - 1} (output neurons are never removed), "
+            f"got {last.neuron_index!r:.60}"
         )
 
 
@@ -434,6 +617,17 @@ def read_memory(folder: Path, spec: MemorySpec) -> list[int]:
         return parse_mem(path, spec.depth, spec.width)
     except MemoryFileError as exc:
         raise ManifestError(str(exc)) from None
+
+
+def read_file(folder: Path, spec: FileSpec) -> bytes:
+    """The bytes of a file of ``files[]`` after checking its sha256 against the manifest."""
+    path = Path(folder) / spec.file
+    if not path.is_file():
+        raise ManifestError(f"{path}: file named in the manifest is missing")
+    data = path.read_bytes()
+    if sha256_bytes(data) != spec.sha256:
+        raise ManifestError(f"{path}: sha256 does not match the manifest (corrupted file)")
+    return data
 
 
 def rtl_unsupported(manifest: Manifest) -> str | None:

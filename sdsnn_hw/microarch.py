@@ -92,6 +92,7 @@ def event_costs(
     words: np.ndarray,
     lanes: int,
     depth: int,
+    extra_stages: int = 0,
 ) -> Costs:
     """Costs of a layer from what one event at each input position spends.
 
@@ -101,10 +102,11 @@ def event_costs(
             weight-memory words one event spends.
         lanes: P.
         depth: D, bank words per lane.
+        extra_stages: pipeline stages the layer kind adds to :data:`OVERHEAD`.
     """
     steps = events.shape[1]
     per_sample = events.sum(axis=1)  # (samples, positions)
-    step_cycles = events @ cycles + depth + OVERHEAD
+    step_cycles = events @ cycles + depth + OVERHEAD + extra_stages
     total_synops = per_sample @ synops
     bank_words = steps * lanes * depth
     return Costs(

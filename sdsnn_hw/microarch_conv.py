@@ -1,9 +1,10 @@
-"""Cycle and memory-access model of the conv layer core (contract section 7.1).
+"""Cycle and memory-access model of the core's conv layers (contract section 7.1).
 
-What the RTL conv core will spend, so that its counters can be checked against these
-numbers exactly. Lanes run over output channels: neuron ``(o, y, x)`` of an
-``O x H x W`` output map lives in bank ``o % P`` at address ``(o // P) * H * W + y * W
-+ x``; a bank holds ``D = ceil(O / P) * H * W`` neurons.
+What the RTL core (``rtl_sim/hdl/lif_core.sv`` with ``CONV = 1``) spends, so that its
+counters can be checked against these numbers exactly. Lanes run over output
+channels: neuron ``(o, y, x)`` of an ``O x H x W`` output map lives in bank ``o % P``
+at address ``(o // P) * H * W + y * W + x``; a bank holds ``D = ceil(O / P) * H * W``
+neurons.
 
 Every input spike is one *event*; behind an ``AP<k>`` every spike of a k x k window is
 its own event at the pooled position, so the events at a position are the window's
@@ -13,7 +14,7 @@ tap ``(dy, dx)`` whose target ``(y + K//2 - dy, x + K//2 - dx)`` lies inside the
 its ``P`` lanes adding that tap of ``P`` kernels to ``P`` neurons in ``P`` banks. Per
 layer and time step, summed over the events::
 
-    cycles      = sum words_c * taps_in(y, x) + D + OVERHEAD
+    cycles      = sum words_c * taps_in(y, x) + D + OVERHEAD + TAP_STAGES
     synops      = sum (non-zero weights at in-bounds taps of c's kernels)
     ptr_reads   = 2 * (events of channels that own words)
     wrom_reads  = sum words_c                 (a word is read once, held for its taps)
@@ -21,8 +22,9 @@ layer and time step, summed over the events::
     mem_reads   = mem_writes = P * D
     bound B(P)  = sum ceil(synops_event / P) + D
 
-``OVERHEAD`` is the fc core's, :data:`sdsnn_hw.microarch.OVERHEAD`, read when called.
-The bias costs no cycle: the update pass reads it beside the accumulator.
+``OVERHEAD`` is the fc layers', :data:`sdsnn_hw.microarch.OVERHEAD`, read when
+called; a conv layer adds :data:`TAP_STAGES`. The bias costs no cycle: the
+accumulator restarts at it after the update pass reads it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ from sdsnn_hw import microarch
 from sdsnn_hw.layer_math import tap_reach
 from sdsnn_hw.layouts import bank_depth, words_per_input
 from sdsnn_hw.microarch import Costs
+
+TAP_STAGES = 1
+"""Stages a conv layer adds to the fc pipeline: between the weight word register and
+the accumulator read, the tap stage that holds a word for each of its taps (and the
+base address it needs, computed beside the word register)."""
 
 
 def layer_costs(weights: np.ndarray, layout: str, lanes: int, events: np.ndarray) -> Costs:
@@ -62,4 +69,4 @@ def layer_costs(weights: np.ndarray, layout: str, lanes: int, events: np.ndarray
     synops = np.einsum("ocab,ya,xb->cyx", nonzero, reach_y, reach_x).ravel()
     position_words = np.repeat(words, height * width)
     flat = events.reshape(samples, steps, -1)
-    return microarch.event_costs(flat, cycles, synops, position_words, lanes, depth)
+    return microarch.event_costs(flat, cycles, synops, position_words, lanes, depth, TAP_STAGES)

@@ -28,7 +28,7 @@ from sdsnn_hw.golden import GoldenNetwork
 from sdsnn_hw.manifest import Manifest, load_manifest, read_memory
 from sdsnn_hw.memfile import format_mem
 from sdsnn_hw.outdir import check_output_folder, output_folder
-from sdsnn_hw.rtl_top import SIM_W_BITS, TOP_MODULE, core_shape, render_top
+from sdsnn_hw.rtl_top import SIM_B_BITS, SIM_W_BITS, TOP_MODULE, core_shape, render_top
 from sdsnn_hw.stimulus import load_stimulus
 
 TESTBENCH = "rtl_sim.tb_network"
@@ -261,15 +261,23 @@ def write_scratch(path: Path, text: str) -> None:
     path.write_text(text)
 
 
+def _widen(code: int, bits: int, wide: int) -> int:
+    """A ``bits``-bit two's complement code as a ``wide``-bit one (sign-extended)."""
+    value = code - (1 << bits) if code >> (bits - 1) & 1 else code
+    return value & ((1 << wide) - 1)
+
+
 def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> list[str]:
     """ROM images for the simulation build in ``folder``; returns the ROM plusargs.
 
-    The build has :data:`sdsnn_hw.rtl_top.SIM_W_BITS`-bit weight slots and reserves
-    the largest ROM a layer of its shape can need, so each exported word is re-slotted
-    (bank address unchanged, weight sign-extended) and the image padded with zero
-    words. The pointer images are copied as exported. The files are named by layer
-    index, so every export of a shape gives the same plusargs: a simulation run loads
-    another export's images by rewriting them and pulsing ``sim_reload_i``.
+    The build has :data:`sdsnn_hw.rtl_top.SIM_W_BITS`-bit weights and
+    :data:`~sdsnn_hw.rtl_top.SIM_B_BITS`-bit biases and reserves the largest ROM a
+    layer of its shape can need, so each exported word is re-slotted (bank address
+    unchanged, every weight of the kernel sign-extended) and the image padded with
+    zero words, and each bias sign-extended. The pointer images are copied as
+    exported. The files are named by layer index, so every export of a shape gives the
+    same plusargs: a simulation run loads another export's images by rewriting them
+    and pulsing ``sim_reload_i``.
 
     Raises:
         ManifestError: if a memory file does not match the manifest.
@@ -278,19 +286,19 @@ def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> li
     lanes = manifest.lanes
     for i, layer in enumerate(manifest.layers):
         shape = core_shape(layer, lanes, "sim")
-        w_bits = layer.weight_bits
+        w_bits, taps = layer.weight_bits, layer.taps
         slot_bits = layer.weights.width // lanes
-        slot_mask, w_mask, sign = (1 << slot_bits) - 1, (1 << w_bits) - 1, 1 << (w_bits - 1)
-        sim_slot_bits = slot_bits - w_bits + SIM_W_BITS
+        kernel_bits = taps * w_bits
+        sim_slot_bits = slot_bits - kernel_bits + taps * SIM_W_BITS
         words = []
         for word in read_memory(export_dir, layer.weights):
             out = 0
             for p in range(lanes - 1, -1, -1):
-                slot = (word >> (p * slot_bits)) & slot_mask
-                code = slot & w_mask
-                weight = code - (1 << w_bits) if code & sign else code
-                address = slot >> w_bits
-                sim_slot = (address << SIM_W_BITS) | (weight & ((1 << SIM_W_BITS) - 1))
+                slot = (word >> (p * slot_bits)) & ((1 << slot_bits) - 1)
+                sim_slot = slot >> kernel_bits  # the bank address, if any
+                for tap in range(taps - 1, -1, -1):
+                    code = (slot >> (tap * w_bits)) & ((1 << w_bits) - 1)
+                    sim_slot = (sim_slot << SIM_W_BITS) | _widen(code, w_bits, SIM_W_BITS)
                 out = (out << sim_slot_bits) | sim_slot
             words.append(out)
         words += [0] * (shape.wrom_depth - len(words))
@@ -298,6 +306,12 @@ def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> li
         write_scratch(wrom, format_mem(words, lanes * sim_slot_bits))
         write_scratch(ptr, (Path(export_dir) / layer.ptr.file).read_text())
         plusargs += [f"+L{i}_PTR={ptr.resolve()}", f"+L{i}_WROM={wrom.resolve()}"]
+        if layer.bias is not None:
+            codes = read_memory(export_dir, layer.bias)
+            biases = [_widen(code, layer.bias_bits, SIM_B_BITS) for code in codes]
+            bias = folder / f"l{i}_bias.mem"
+            write_scratch(bias, format_mem(biases, SIM_B_BITS))
+            plusargs.append(f"+L{i}_BIAS={bias.resolve()}")
     return plusargs
 
 

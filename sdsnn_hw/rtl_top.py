@@ -1,4 +1,4 @@
-"""Generate the network top that chains one ``lif_fc_core`` per exported layer.
+"""Generate the network top that chains one ``lif_core`` per exported layer.
 
 One generator, two targets (docs/microarchitecture.md, section 8):
 
@@ -8,27 +8,33 @@ One generator, two targets (docs/microarchitecture.md, section 8):
   handshake, the last layer's spikes and a 64-bit cycle counter.
 - ``sim``: the same chain for the cocotb testbench. It holds shapes only, so one build
   serves every export of the same shape: the neuron configuration comes in through
-  ports, the ROMs load from ``+L<l>_PTR=`` / ``+L<l>_WROM=`` plusargs (and load again
-  on ``sim_reload_i``), every layer has the widest weights and membranes
-  (:data:`SIM_W_BITS`, :data:`SIM_V_BITS`) and the largest weight ROM its shape can
-  need. It generates its own clock and holds a step driver and a recorder: a run plays
-  up to :data:`SIM_RUN_STEPS` steps from a file and writes every layer's spikes and
-  membranes (gathered by ``update_collector``) and the counters to another, so the
-  testbench wakes up once per run instead of once per step.
+  ports, the ROMs load from ``+L<l>_PTR=`` / ``+L<l>_WROM=`` / ``+L<l>_BIAS=``
+  plusargs (and load again on ``sim_reload_i``), every layer has the widest weights,
+  biases and membranes (:data:`SIM_W_BITS`, :data:`SIM_B_BITS`, :data:`SIM_V_BITS`)
+  and the largest weight ROM its shape can need. It generates its own clock and holds
+  a step driver and a recorder: a run plays up to :data:`SIM_RUN_STEPS` steps from a
+  file and writes every layer's spikes and membranes (gathered by
+  ``update_collector``) and the counters to another, so the testbench wakes up once
+  per run instead of once per step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sdsnn_hw.layouts import LAYOUTS, bank_depth, slot_bits_for
+import numpy as np
+
+from sdsnn_hw.layouts import layouts_for, slot_bits_for
 from sdsnn_hw.manifest import LayerSpec, Manifest
+from sdsnn_hw.netspec import CONV
 from sdsnn_hw.neuron import signed_bits_for, unsigned_bits_for
 
 TOP_MODULE = "sdsnn_net"
 TARGETS = ("synth", "sim")
 SIM_W_BITS = 8
 """Weight width of every simulation build (the contract's widest weights)."""
+SIM_B_BITS = 16
+"""Bias width of every simulation build with biases (the widest trained biases)."""
 SIM_V_BITS = 32
 """Membrane width of every simulation build; a layer's narrower range comes in through
 its saturation-bound ports, and each membrane reads out as one 32-bit word."""
@@ -51,40 +57,92 @@ SIM_RUN_BITS = SIM_RUN_STEPS.bit_length()
 """Width of ``sim_steps_i`` (0 .. :data:`SIM_RUN_STEPS`)."""
 SIM_LIMIT_BITS = 32
 """Width of a step's cycle limit in the driver's stimulus words."""
-ROM_INSTANCES = (("u_ptr_lo", "g_auto"), ("u_ptr_hi", "g_auto"), ("u_wrom", "g_block"))
-"""Each core's ``weight_rom`` instances and their generate branch (``BLOCK`` 0 or 1),
-whose ``reload()`` task the simulation top calls."""
+ROM_INSTANCES = ("u_ptr_lo.g_auto", "u_ptr_hi.g_auto", "u_wrom.g_block")
+"""Each core's ``weight_rom`` instances inside their generate branch (``BLOCK`` 0 or
+1), whose ``reload()`` task the simulation top calls."""
+BIAS_INSTANCE = "g_bias.u_bias"
+"""The ``bias_rom`` of a core with biases."""
 
 
 @dataclass(frozen=True)
 class CoreShape:
-    """Parameters of one ``lif_fc_core`` instance.
+    """Parameters of one ``lif_core`` instance.
 
     Attributes:
-        n_in, n_out: inputs and neurons.
-        layout: ``dense_rows`` or ``csr_fanout``.
-        w_bits, v_bits, acc_bits: weight, stored membrane and current widths.
+        conv: a convolution (else fully connected).
+        in_c, in_h, in_w: the input map, before pooling (fc after fc: ``n_in x 1 x 1``).
+        pool: the ``AP<k>`` folded into the input (1: none).
+        out_c: output units (fc neurons, conv output channels).
+        kernel: K (1 for fc).
+        layout: index into the kind's layouts (0 dense, 1 list).
+        w_bits, b_bits, v_bits, acc_bits: weight, bias (0: none), stored membrane and
+            current widths.
         wrom_depth: weight ROM words.
         ptr_bits: pointer ROM word width.
     """
 
-    n_in: int
-    n_out: int
-    layout: str
+    conv: bool
+    in_c: int
+    in_h: int
+    in_w: int
+    pool: int
+    out_c: int
+    kernel: int
+    layout: int
     w_bits: int
+    b_bits: int
     v_bits: int
     acc_bits: int
     wrom_depth: int
     ptr_bits: int
+
+    @property
+    def n_in(self) -> int:
+        """Input spikes: the map before pooling."""
+        return self.in_c * self.in_h * self.in_w
+
+    @property
+    def hw(self) -> int:
+        """Neurons per output unit: the pooled map's positions (conv), 1 (fc)."""
+        return (self.in_h // self.pool) * (self.in_w // self.pool) if self.conv else 1
+
+    @property
+    def n_out(self) -> int:
+        return self.out_c * self.hw
+
+    def depth(self, lanes: int) -> int:
+        """Bank depth D: unit rows times positions."""
+        return -(-self.out_c // lanes) * self.hw
+
+    def params(self, lanes: int) -> dict[str, int]:
+        """The core's parameters (files and plusargs apart)."""
+        return {
+            "CONV": int(self.conv),
+            "IN_C": self.in_c,
+            "IN_H": self.in_h,
+            "IN_W": self.in_w,
+            "POOL": self.pool,
+            "OUT_C": self.out_c,
+            "K": self.kernel,
+            "LANES": lanes,
+            "LAYOUT": self.layout,
+            "W_BITS": self.w_bits,
+            "V_BITS": self.v_bits,
+            "ACC_BITS": self.acc_bits,
+            "B_BITS": self.b_bits,
+            "WROM_DEPTH": self.wrom_depth,
+            "PTR_BITS": self.ptr_bits,
+        }
 
 
 def core_shape(layer: LayerSpec, lanes: int, target: str) -> CoreShape:
     """The core parameters of ``layer`` in ``target``.
 
     ``synth`` takes the export's widths and ROM sizes; ``sim`` the widest a layer of
-    this shape can have: ``N_IN * D`` weight words (a dense_rows layer with every input
-    used), :data:`SIM_W_BITS` weights, :data:`SIM_V_BITS` membranes and a current that
-    holds ``N_IN`` largest weights.
+    this shape can have: a word for every unit row of every input unit (a dense layout
+    with every input used), :data:`SIM_W_BITS` weights, :data:`SIM_B_BITS` biases,
+    :data:`SIM_V_BITS` membranes and a current that holds every synapse at its largest
+    weight, every count at its largest, and the largest bias.
 
     Raises:
         ValueError: on an unknown target, or a weight memory whose width does not fit
@@ -92,31 +150,44 @@ def core_shape(layer: LayerSpec, lanes: int, target: str) -> CoreShape:
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of: {', '.join(TARGETS)}")
-    depth = bank_depth(layer.n_out, lanes)
+    shape = layer.shape
+    rows = -(-layer.out_channels // lanes)
+    geometry = {
+        "conv": layer.kind == CONV,
+        "in_c": layer.in_channels,
+        "in_h": layer.in_height,
+        "in_w": layer.in_width,
+        "pool": layer.pool,
+        "out_c": layer.out_channels,
+        "kernel": shape.kernel,
+        "layout": layouts_for(layer.kind).index(layer.layout),
+    }
     if target == "synth":
-        width = lanes * slot_bits_for(layer.layout, layer.weight_bits, depth)
+        width = lanes * slot_bits_for(layer.layout, layer.weight_bits, rows, layer.taps)
         if layer.weights.width != width:
             raise ValueError(
                 f"layer {layer.name}: weight words are {layer.weights.width} bits, "
                 f"the {layer.layout} layout with {lanes} lanes needs {width}"
             )
         return CoreShape(
-            n_in=layer.n_in,
-            n_out=layer.n_out,
-            layout=layer.layout,
+            **geometry,
             w_bits=layer.weight_bits,
+            b_bits=layer.bias_bits,
             v_bits=layer.v_bits,
             acc_bits=layer.acc_bits,
             wrom_depth=layer.weights.depth,
             ptr_bits=layer.ptr.width,
         )
-    limit = layer.n_in * ((1 << (SIM_W_BITS - 1)) - 1)
-    wrom_depth = layer.n_in * depth
+    units_in = layer.in_channels if layer.kind == CONV else layer.n_in
+    fan_in = layer.shape.fan_in
+    b_bits = SIM_B_BITS if layer.bias_bits else 0
+    bias = (1 << (b_bits - 1)) - 1 if b_bits else 0
+    limit = layer.pool**2 * fan_in * ((1 << (SIM_W_BITS - 1)) - 1) + bias
+    wrom_depth = units_in * rows
     return CoreShape(
-        n_in=layer.n_in,
-        n_out=layer.n_out,
-        layout=layer.layout,
+        **geometry,
         w_bits=SIM_W_BITS,
+        b_bits=b_bits,
         v_bits=SIM_V_BITS,
         acc_bits=max(SIM_W_BITS, signed_bits_for(-limit, limit)),
         wrom_depth=wrom_depth,
@@ -143,28 +214,22 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
     """One core instance and the wires around it."""
     shape = core_shape(layer, lanes, target)
     p = f"l{index}_"
-    depth = bank_depth(shape.n_out, lanes)
+    depth = shape.depth(lanes)
     aw = max(1, (depth - 1).bit_length())
     sim = target == "sim"
     clock = _clock(target)
-    params = {
-        "N_IN": shape.n_in,
-        "N_OUT": shape.n_out,
-        "LANES": lanes,
-        "LAYOUT": LAYOUTS.index(shape.layout),
-        "W_BITS": shape.w_bits,
-        "V_BITS": shape.v_bits,
-        "ACC_BITS": shape.acc_bits,
-        "WROM_DEPTH": shape.wrom_depth,
-        "PTR_BITS": shape.ptr_bits,
-    }
+    params: dict[str, int | str] = dict(shape.params(lanes))
     if sim:
         files = {"PTR_PLUSARG": f'"L{index}_PTR"', "WROM_PLUSARG": f'"L{index}_WROM"'}
+        if shape.b_bits:
+            files["BIAS_PLUSARG"] = f'"L{index}_BIAS"'
         # registered: the simulator then evaluates the neuron update once per cycle,
         # not on every input change (the testbench sets them before reset)
         config = {name: f"{p}{name}_q" for name in ("v_th", "leak_shift", "v_min", "v_max")}
     else:
         files = {"PTR_FILE": f"L{index}_PTR_FILE", "WROM_FILE": f"L{index}_WEIGHTS_FILE"}
+        if shape.b_bits:
+            files["BIAS_FILE"] = f"L{index}_BIAS_FILE"
         lif, v = layer.lif, shape.v_bits
         config = {
             "v_th": _hex(lif.v_th, v),
@@ -199,7 +264,7 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
         outputs = "".join(f"  assign {p}{c}_o = {p}{c};\n" for c in COUNTERS)
         extra = f"""
   update_collector #(
-      .N_OUT({shape.n_out}),
+      .N_OUT({depth * lanes}),
       .LANES({lanes}),
       .V_BITS({shape.v_bits})
   ) u_{p}collector (
@@ -226,7 +291,7 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
   logic unused_{p}outputs;
   assign unused_{p}outputs = ^{{{", ".join(unused)}}};
 
-  lif_fc_core #(
+  lif_core #(
 {param_text}
   ) u_{layer.name} (
       .clk_i({clock}),
@@ -243,6 +308,21 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
 {counters}      .upd_membranes_o({p}upd_membranes)
   );
 {extra if sim else ""}"""
+
+
+def raw_neurons(layer: LayerSpec, lanes: int) -> int:
+    """Membranes a layer's update collector holds: every lane of every bank address,
+    padding units included (:func:`raw_order` maps them to neurons)."""
+    return core_shape(layer, lanes, "sim").depth(lanes) * lanes
+
+
+def raw_order(layer: LayerSpec, lanes: int) -> np.ndarray:
+    """For each neuron of ``layer`` in C order, its index among the collector's raw
+    membranes: neuron ``(o, pos)`` of unit ``o = r * P + p`` is lane ``p`` of bank
+    address ``r * HW + pos`` (contract section 5)."""
+    hw = layer.out_height * layer.out_width
+    unit, pos = np.divmod(np.arange(layer.n_out), hw)
+    return ((unit // lanes) * hw + pos) * lanes + unit % lanes
 
 
 def _ports(manifest: Manifest, target: str) -> str:
@@ -284,7 +364,10 @@ def _ports(manifest: Manifest, target: str) -> str:
                 (f"input  wire  [{v - 1}:0] {p}v_min_i", ""),
                 (f"input  wire  [{v - 1}:0] {p}v_max_i", ""),
                 (f"output logic [{layer.n_out - 1}:0] {p}spikes_o", ""),
-                (f"output logic [{layer.n_out * v - 1}:0] {p}membranes_o", "after the step"),
+                (
+                    f"output logic [{raw_neurons(layer, manifest.lanes) * v - 1}:0] {p}membranes_o",
+                    "after the step, bank address major",
+                ),
                 *((f"output logic [63:0] {p}{c}_o", "") for c in COUNTERS),
             ]
     lines = []
@@ -352,9 +435,9 @@ def _sim_driver(manifest: Manifest) -> str:
     fields = " ".join(["s", *(["%h %h"] * n)])
     values = ", ".join(f"l{i}_spikes, l{i}_membranes_o" for i in range(n))
     reloads = "".join(
-        f"      u_{layer.name}.{rom}.{branch}.reload();\n"
+        f"      u_{layer.name}.{rom}.reload();\n"
         for layer in layers
-        for rom, branch in ROM_INSTANCES
+        for rom in (*ROM_INSTANCES, *((BIAS_INSTANCE,) if layer.bias_bits else ()))
     )
     return f"""
   // ---------------------------------------------------------------------------------
@@ -468,6 +551,8 @@ def render_top(manifest: Manifest, target: str) -> str:
                 f'    parameter L{i}_PTR_FILE = "{layer.ptr.file}"',
                 f'    parameter L{i}_WEIGHTS_FILE = "{layer.weights.file}"',
             ]
+            if layer.bias is not None:
+                names.append(f'    parameter L{i}_BIAS_FILE = "{layer.bias.file}"')
         params = " #(\n    // ROM images ($readmemh) of each layer\n" + ",\n".join(names) + "\n)"
     port_text = _ports(manifest, target)
     busy = "\n  assign layers_busy_o = ~layer_ready;\n" if sim else ""

@@ -60,6 +60,11 @@ def relayout(export_dir: Path, folder: Path, lanes: int) -> Manifest:
             weight_bits=spec.weight_bits,
             weight_scale=spec.weight_scale,
             neuron_index=np.asarray(spec.neuron_index),
+            kind=layer.kind,
+            bias=layer.bias,
+            bias_bits=spec.bias_bits,
+            pool=layer.pool,
+            in_shape=layer.in_shape,
         )
         for layer, spec in zip(net.layers, manifest.layers, strict=True)
     ]
@@ -104,7 +109,8 @@ def synth_export(
         memories = [
             source_dir / memory.file
             for layer in manifest.layers
-            for memory in (layer.ptr, layer.weights)
+            for memory in (layer.ptr, layer.weights, layer.bias)
+            if memory is not None
         ]
         out_of_context = top_pins(manifest) > ECP5_USER_PINS
         options = SynthOptions(

@@ -13,7 +13,7 @@ from sdsnn_hw.golden import GoldenNetwork, run_network
 from sdsnn_hw.layouts import decode, encode, encode_choice, words_per_input
 from sdsnn_hw.manifest import Manifest, ManifestError, load_manifest
 from sdsnn_hw.memfile import format_mem
-from sdsnn_hw.microarch_conv import layer_costs
+from sdsnn_hw.microarch_conv import TAP_STAGES, layer_costs
 from sdsnn_hw.model import (
     NetworkConfig,
     QuantizedLayer,
@@ -113,7 +113,7 @@ def test_golden_model_reproduces_the_pooled_biased_conv_by_hand(tmp_path) -> Non
     result = run_network(GoldenNetwork.from_export(tmp_path / "export"), inputs)
     np.testing.assert_array_equal(result.spikes[0][0], CASE.spikes)
     np.testing.assert_array_equal(result.membranes[0][0], CASE.membranes)
-    overhead = microarch.OVERHEAD
+    overhead = microarch.OVERHEAD + TAP_STAGES
     expected = [c + CASE.depth + overhead for c in CASE.words_cycles_per_step]
     assert result.step_cycles.tolist() == [expected]
     assert result.synaptic_ops.tolist() == [CASE.synops]
@@ -163,7 +163,7 @@ def _events_brute_force(weights, layout, lanes, events):
         cycles[n, t] += count * words[c] * len(inside)
         synops[n] += count * ops
         bound[n] += count * -(-ops // lanes)
-    return cycles + depth + microarch.OVERHEAD, synops, bound + steps * depth
+    return cycles + depth + microarch.OVERHEAD + TAP_STAGES, synops, bound + steps * depth
 
 
 @pytest.mark.parametrize(("layout", "lanes"), [("kernel_list", 2), ("dense_kernels", 4)])

@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -123,3 +126,24 @@ def test_a_pooled_biased_layer_widens_the_accumulator(tmp_path, rng) -> None:
     # without pooling: 112 and -143 need 9 bits; without bias either, -112..112 need 8
     assert acc_bits(weights, 4, 1, fc.bias) == 9
     assert acc_bits(weights, 4) == accumulator_bits(weights, 4) == 8
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / "export" / "digits"
+
+
+def test_the_reference_export_re_exports_byte_identically_and_verifies(tmp_path, capsys) -> None:
+    """export/digits/export is `sdsnn export` of export/digits/checkpoint.pt, every file."""
+    from sdsnn_hw.cli import main
+
+    again = tmp_path / "export"
+    assert main(["export", str(REFERENCE / "checkpoint.pt"), str(again)]) == 0
+    names = sorted(p.name for p in (REFERENCE / "export").iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    assert {"network.onnx", "network.nir", "l0_weights.coe", "l0_weights.mif"} <= set(names)
+    for name in names:
+        assert (REFERENCE / "export" / name).read_bytes() == (again / name).read_bytes(), name
+    capsys.readouterr()
+    assert main(["verify", str(REFERENCE / "export"), "--dataset", "digits"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["samples"] == 360 and report["accuracy"] == 0.9528
+    assert report["onnx_samples"] == 64 + 360 and report["disagreements"] == []

@@ -9,6 +9,7 @@ import pytest
 from rtl_sim import LINT_WAIVERS
 from sdsnn_hw.export import write_export
 from sdsnn_hw.neuron import LifParams
+from sdsnn_hw.regression import CI_GROUPS, draw_case
 from sdsnn_hw.rtl import find_verilator, hdl_sources
 from sdsnn_hw.rtl_top import TARGETS, TOP_MODULE, render_top
 from tests.conftest import REPO
@@ -68,6 +69,18 @@ def test_the_synthesis_top_has_no_simulation_ports_and_loads_the_export(tmp_path
         assert text not in synth
         assert text in sim
     assert "_FILE" not in sim  # the simulation ROMs load by plusarg only
+
+
+MAP_GROUPS = [i for i, group in enumerate(CI_GROUPS) if group.input_shape[1:] != (1, 1)]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("group", MAP_GROUPS, ids=[CI_GROUPS[i].net for i in MAP_GROUPS])
+def test_verilator_lint_is_clean_for_conv_pooled_and_biased_networks(
+    tmp_path, target, group
+) -> None:
+    case = draw_case(group)  # seed = group index: the group's first case
+    _lint(tmp_path, case.layers, target, case.group.lanes, case.group.layout)
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -155,3 +155,97 @@ def test_a_resealed_depth_is_refused(export) -> None:
     _edit_manifest(export, lambda raw: raw["layers"][1]["ptr"].update(depth=99))
     with pytest.raises(ManifestError, match=r"'layers\[1\]\.ptr\.depth' must be 6 \(derived"):
         load_manifest(export)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda raw: raw.update(colour="red"),
+            r"field 'colour' is not a field of manifest version 4",
+        ),
+        (
+            lambda raw: raw["layers"][0].update(gain=2),
+            r"field 'layers\[0\]\.gain' is not a field of manifest version 4",
+        ),
+        (
+            lambda raw: raw["layers"][1]["ptr"].update(offset=0),
+            r"field 'layers\[1\]\.ptr\.offset' is not a field",
+        ),
+        (lambda raw: raw.pop("source"), r"field 'source' is missing"),
+        (lambda raw: raw.update(formats=["coe"]), r"field 'formats' must hold 'mem'"),
+        (lambda raw: raw.update(formats=["mem", "mem"]), r"field 'formats' must hold 'mem'"),
+        (lambda raw: raw.update(formats=["mem", "coe"]), r"must list one 'coe' file of l0_ptr"),
+        (lambda raw: raw.update(formats=["mem", "nir"]), r"must list the network's 'nir' file"),
+        (lambda raw: raw.update(time_steps=1 << 31), r"'time_steps' must be in 1\.\.2147483647"),
+        (
+            lambda raw: raw["layers"][0].update(neuron_index=[0, 2, 1, 3, 4]),
+            r"'layers\[0\]\.neuron_index' must list n_out = 5 increasing integers",
+        ),
+        (
+            lambda raw: raw["layers"][1].update(neuron_index=[0, 1, 3]),
+            r"'layers\[1\]\.neuron_index' must be 0\.\.2 \(output neurons are never removed\)",
+        ),
+        (
+            lambda raw: raw["layers"][0]["weights"].update(sha256="ABC"),
+            r"'layers\[0\]\.weights\.sha256' must be 64 lowercase hex digits",
+        ),
+    ],
+)
+def test_resealed_unknown_or_out_of_range_fields_are_refused(export, edit, message) -> None:
+    _edit_manifest(export, edit)
+    with pytest.raises(ManifestError, match=message):
+        load_manifest(export)
+
+
+@pytest.mark.parametrize("version", [3, 5, "4"])
+def test_an_unknown_manifest_version_is_refused(export, version) -> None:
+    _edit_manifest(export, lambda raw: raw.update(version=version))
+    with pytest.raises(ManifestError, match=r"field 'version' must be 4 .*, got '?" + str(version)):
+        load_manifest(export)
+
+
+def test_a_files_entry_must_name_its_memory(tmp_path, rng) -> None:
+    from sdsnn_hw.export import write_export
+
+    layers = random_network(rng, (6, 5, 3), weight_bits=6, v_bits=12, density=0.5)
+    write_export(tmp_path, layers, 3, 2, formats=("coe",))
+    _edit_manifest(tmp_path, lambda raw: raw["files"][0].update(memory="l9_ptr.mem"))
+    with pytest.raises(ManifestError, match=r"'files\[0\]\.memory' of a 'coe' file must be a"):
+        load_manifest(tmp_path)
+
+
+def test_the_exporter_never_drops_an_output_neuron(tmp_path, rng) -> None:
+    from dataclasses import replace
+
+    from sdsnn_hw.export import remove_dead_neurons, write_export
+
+    layers = random_network(rng, (6, 5, 3), weight_bits=6, v_bits=12, density=0.5)
+    layers[1].weights[2] = 0  # an output neuron that can never fire stays
+    kept = remove_dead_neurons(layers)
+    assert kept[-1].neuron_index.tolist() == [0, 1, 2]
+    bad = [kept[0], replace(kept[1], neuron_index=np.array([0, 1, 4]))]
+    with pytest.raises(ValueError, match="must keep its 3 output neurons"):
+        write_export(tmp_path / "x", bad, 3, 2)
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_contract_canonical_json_examples() -> None:
+    """Section 6: floats, key order, escaping and the sha256 of a worked example."""
+    from sdsnn_hw.fileio import sha256_bytes
+    from sdsnn_hw.manifest import _canonical
+    from tests.test_formats import contract_table
+
+    for value, canonical in contract_table("canonical-floats"):
+        number = eval(value)  # the table writes Python expressions such as 0.1 + 0.2
+        assert _canonical({"x": number}) == b'{"x":' + canonical.encode() + b"}"
+    ((body, canonical, digest),) = contract_table("canonical-manifest")
+    assert _canonical(json.loads(body)) == canonical.encode("ascii")
+    assert sha256_bytes(canonical.encode("ascii")) == digest
+
+
+def test_the_contract_readout_examples() -> None:
+    from tests.test_formats import contract_table
+
+    for counts, prediction in contract_table("readout-examples"):
+        assert int(np.argmax([int(c) for c in counts.split(",")])) == int(prediction)

@@ -14,7 +14,7 @@ from sdsnn_hw.regression import CI_GROUPS, draw_case
 CASES = 200
 CORNERS = (
     "saturate_high", "saturate_low", "threshold_equal", "empty_fanout_spikes",
-    "all_pruned_layers", "one_neuron_layers",
+    "all_pruned_layers", "one_neuron_layers", "pooled_counts", "conv_edge_spikes",
 )  # fmt: skip
 
 
@@ -40,7 +40,7 @@ def test_a_failing_case_is_reported_with_its_seed_and_replay(tmp_path, monkeypat
     """A core that never finishes a step: the case fails with its seed, the hang, its
     simulation log, and the log line names the command that replays it."""
     sources = rtl.hdl_sources()
-    core = next(p for p in sources if p.name == "lif_fc_core.sv")
+    core = next(p for p in sources if p.name == "lif_core.sv")
     patched = tmp_path / "hdl" / core.name
     patched.parent.mkdir()
     text = core.read_text()

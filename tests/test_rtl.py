@@ -294,7 +294,7 @@ def _patched_core(tmp_path, monkeypatch, old: str, new: str) -> None:
     import sdsnn_hw.rtl as rtl
 
     sources = rtl.hdl_sources()
-    core = next(p for p in sources if p.name == "lif_fc_core.sv")
+    core = next(p for p in sources if p.name == "lif_core.sv")
     text = core.read_text()
     assert old in text
     patched = tmp_path / "hdl" / core.name
@@ -394,7 +394,8 @@ def test_the_synthesis_top_at_exact_widths_matches_golden(tmp_path, rng) -> None
 
 def _record(case) -> list[str]:
     """The record the top's recorder would write for ``case`` if the RTL equalled
-    golden: spikes and membranes in hexadecimal, the last neuron first; after a
+    golden: spikes (the last neuron first) and membranes (the collector's last raw
+    lane first) in hexadecimal; after a
     sample's last step the counters since reset (all of a layer sum in layer 0)."""
     lines = []
     totals = np.zeros(1 + 8 * len(case.sizes), np.int64)
@@ -404,8 +405,9 @@ def _record(case) -> list[str]:
         for i, size in enumerate(case.sizes):
             bits = "".join(str(b) for b in case.golden.spikes[i][n, t][::-1])
             fields.append(format(int(bits, 2), f"0{(size + 3) // 4}x"))
-            values = case.golden.membranes[i][n, t][::-1]
-            fields.append("".join(format(int(v) & 0xFFFFFFFF, "08x") for v in values))
+            raw = np.zeros(case.raw[i], np.int64)  # the collector's order, padding lanes 0
+            raw[case.orders[i]] = case.golden.membranes[i][n, t]
+            fields.append("".join(format(int(v) & 0xFFFFFFFF, "08x") for v in raw[::-1]))
         if t == case.steps - 1:
             costs = case.golden.costs
             totals[0] += costs.cycles[n]
@@ -427,7 +429,8 @@ def test_the_comparison_names_what_differs_first(tmp_path, rng) -> None:
     exact = _record(case)
 
     def report(lines: list[str]) -> dict:
-        return case.report(Record.parse("\n".join(lines) + "\n", case.sizes, case.steps), None)
+        record = Record.parse("\n".join(lines) + "\n", case.orders, case.raw, case.steps)
+        return case.report(record, None)
 
     good = report(exact)
     assert (good["mismatched_samples"], good["counters_differing"], good["hang"]) == ([], [], None)
@@ -437,7 +440,7 @@ def test_the_comparison_names_what_differs_first(tmp_path, rng) -> None:
     broken = list(exact)
     fields = broken[5].split()
     word = fields[4]
-    fields[4] = format((int(word, 16) + (1 << 64)) % (1 << 96), "024x")
+    fields[4] = format((int(word, 16) + (1 << 64)) % (1 << 128), "032x")
     broken[5] = " ".join(fields)
     found = report(broken)
     assert found["mismatched_samples"] == [1]

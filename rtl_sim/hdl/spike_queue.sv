@@ -138,7 +138,6 @@ module spike_queue #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      bits_q <= '0;
       occ_q <= '0;
       widx_v_q <= 1'b0;
       widx_q <= '0;
@@ -151,7 +150,6 @@ module spike_queue #(
       cur_marks_q <= '0;
       warm_q <= '0;
     end else if (load_i) begin
-      bits_q <= padded;
       occ_q <= occ_load;
       widx_v_q <= 1'b0;
       cur_v_q <= 1'b0;
@@ -169,6 +167,14 @@ module spike_queue #(
       head_marks_q <= head_marks_d;
       cur_marks_q <= cur_marks_d;
       warm_q <= warm_q >> 1;
+    end
+  end
+
+  // the latched vector: data only (occ_q says which words count), and a register this
+  // wide without reset is plain flip-flops
+  always_ff @(posedge clk_i) begin
+    if (load_i) begin
+      bits_q <= padded;
     end
   end
 

@@ -1,0 +1,80 @@
+/* l0_ptr: 65 words of 10 bits (sdsnn-hw, hardware contract 5).
+ * Word a is l0_ptr[a]; limb i holds bits [64*i +: 64], least significant first. */
+#ifndef SDSNN_L0_PTR_H
+#define SDSNN_L0_PTR_H
+
+#include <stdint.h>
+
+#define L0_PTR_DEPTH 65u
+#define L0_PTR_WIDTH 10u
+#define L0_PTR_LIMBS 1u
+
+static const uint64_t l0_ptr[L0_PTR_DEPTH][L0_PTR_LIMBS] = {
+    {UINT64_C(0x000)},
+    {UINT64_C(0x008)},
+    {UINT64_C(0x010)},
+    {UINT64_C(0x018)},
+    {UINT64_C(0x020)},
+    {UINT64_C(0x028)},
+    {UINT64_C(0x030)},
+    {UINT64_C(0x038)},
+    {UINT64_C(0x040)},
+    {UINT64_C(0x048)},
+    {UINT64_C(0x050)},
+    {UINT64_C(0x058)},
+    {UINT64_C(0x060)},
+    {UINT64_C(0x068)},
+    {UINT64_C(0x070)},
+    {UINT64_C(0x078)},
+    {UINT64_C(0x080)},
+    {UINT64_C(0x088)},
+    {UINT64_C(0x090)},
+    {UINT64_C(0x098)},
+    {UINT64_C(0x0a0)},
+    {UINT64_C(0x0a8)},
+    {UINT64_C(0x0b0)},
+    {UINT64_C(0x0b8)},
+    {UINT64_C(0x0c0)},
+    {UINT64_C(0x0c8)},
+    {UINT64_C(0x0d0)},
+    {UINT64_C(0x0d8)},
+    {UINT64_C(0x0e0)},
+    {UINT64_C(0x0e8)},
+    {UINT64_C(0x0f0)},
+    {UINT64_C(0x0f8)},
+    {UINT64_C(0x100)},
+    {UINT64_C(0x108)},
+    {UINT64_C(0x110)},
+    {UINT64_C(0x118)},
+    {UINT64_C(0x120)},
+    {UINT64_C(0x128)},
+    {UINT64_C(0x130)},
+    {UINT64_C(0x138)},
+    {UINT64_C(0x140)},
+    {UINT64_C(0x148)},
+    {UINT64_C(0x150)},
+    {UINT64_C(0x158)},
+    {UINT64_C(0x160)},
+    {UINT64_C(0x168)},
+    {UINT64_C(0x170)},
+    {UINT64_C(0x178)},
+    {UINT64_C(0x180)},
+    {UINT64_C(0x188)},
+    {UINT64_C(0x190)},
+    {UINT64_C(0x198)},
+    {UINT64_C(0x1a0)},
+    {UINT64_C(0x1a8)},
+    {UINT64_C(0x1b0)},
+    {UINT64_C(0x1b8)},
+    {UINT64_C(0x1c0)},
+    {UINT64_C(0x1c8)},
+    {UINT64_C(0x1d0)},
+    {UINT64_C(0x1d8)},
+    {UINT64_C(0x1e0)},
+    {UINT64_C(0x1e8)},
+    {UINT64_C(0x1f0)},
+    {UINT64_C(0x1f8)},
+    {UINT64_C(0x200)},
+};
+
+#endif /* SDSNN_L0_PTR_H */
