@@ -333,7 +333,7 @@ def test_reset_that_keeps_accumulators_is_caught(tmp_path, monkeypatch) -> None:
     case = CASES[0]
     write_network(tmp_path, [integer_layer(case.weights, case.lif)], case.inputs[None])
     _patched_core(
-        tmp_path, monkeypatch, "assign acc_we[p] = s2_en_q[p] || u2_valid_q || clearing;",
+        tmp_path, monkeypatch, "assign acc_we[p] = s2_en_q[p] || u2_valid_q || clear2_q;",
         "assign acc_we[p] = s2_en_q[p] || u2_valid_q;",
     )  # fmt: skip
     report = simulate(

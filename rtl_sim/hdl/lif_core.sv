@@ -87,7 +87,7 @@ module lif_core #(
   localparam int UNITS_IN = (CONV != 0) ? IN_C : IN_C * H * W;  // pointer ROM units
   localparam int TAPS = K * K;
   localparam int PAD = K / 2;
-  // The spike queue's order: conv {channel, y, x, window row, window column}, fc
+  // The spike queue's order: conv {channel, y, window row, x, window column}, fc
   // {input, window row, window column}, each field padded to a power of two, so that
   // a unit and a position are bit fields of the queue index (wiring, no divider).
   localparam int KB = (POOL > 1) ? $clog2(POOL) : 0;
@@ -176,7 +176,7 @@ module lif_core #(
   logic u2_valid_q, u2_valid_d;           // update operands arrive
   logic clear2_q, clear2_d;               // the clear pass writes u2_addr_q
   logic [AW-1:0] u2_addr_q, u2_addr_d;
-  logic [DEPTH*LANES-1:0] fired_q, fired_d;  // the step's spikes, bank address major
+  logic [DEPTH-1:0] fired_q[LANES], fired_d[LANES];  // the step's spikes, per lane
   logic done_q, done_d;
   logic upd_valid_q, upd_valid_d;
   logic [AW-1:0] upd_addr_q, upd_addr_d;
@@ -203,24 +203,32 @@ module lif_core #(
   logic [JW-1:0] ptr_addr_lo, ptr_addr_hi, q_unit;
   logic [PTR_BITS-1:0] ptr_lo, ptr_hi;
 
-  // Input spike s of the map (c, y, x) goes to queue bit q; bits that stand for no
-  // input (padding of a field) are constant 0.
-  for (genvar q = 0; q < N_Q; q++) begin : g_queue_bit
-    localparam int UNIT = q >> SHIFT;
-    localparam int WB_COL = q % KP;                 // window column
-    localparam int WB_ROW = (q / KP) % KP;          // window row
-    localparam int CELL = q >> (2 * KB);            // fc: pooled input; conv: {c, y, x}
-    localparam int C = (CONV != 0) ? UNIT : CELL / (H * W);
-    localparam int Y = (CONV != 0) ? (CELL >> WB) % HP : (CELL / W) % H;
-    localparam int X = (CONV != 0) ? CELL % WP : CELL % W;
-    localparam int S = (C * IN_H + Y * POOL + WB_ROW) * IN_W + X * POOL + WB_COL;
-    if (WB_ROW < POOL && WB_COL < POOL && Y < H && X < W) begin : g_input
-      assign q_spikes[q] = spikes_i[S] & nonempty_q[UNIT];
-    end else begin : g_padding
-      assign q_spikes[q] = 1'b0;
+  // Input spike (c, y, x) of the map goes to queue bit q; bits that stand for no input
+  // (padding of a field) are 0. Loops, not generate blocks: a simulator keeps a loop
+  // compact and runs it only when the spikes (or the masks) change.
+  always_comb begin
+    int c, y, x, unit;
+    logic [IW-1:0] q;
+    q_spikes = N_Q'(0);
+    for (int s = 0; s < N_IN; s++) begin
+      c = s / (IN_H * IN_W);
+      y = (s / IN_W) % IN_H;
+      x = s % IN_W;
+      if (CONV != 0) begin  // {c, y / k, y % k, x / k, x % k}
+        unit = c;
+        q = IW'((((c * HP + y / POOL) * KP + y % POOL) * WP + x / POOL) * KP + x % POOL);
+      end else begin        // {pooled input, y % k, x % k}
+        unit = (c * H + y / POOL) * W + x / POOL;
+        q = IW'((unit * KP + y % POOL) * KP + x % POOL);
+      end
+      q_spikes[q] = spikes_i[s] & nonempty_q[unit];
     end
-    assign q_single[q] = single_q[UNIT];
-    assign q_pair[q] = pair_q[UNIT];
+  end
+  always_comb begin
+    for (int q = 0; q < N_Q; q++) begin
+      q_single[q] = single_q[q>>SHIFT];
+      q_pair[q] = pair_q[q>>SHIFT];
+    end
   end
 
   // HOLD: a step with words idles once the last word has left the pipeline ahead of
@@ -245,6 +253,14 @@ module lif_core #(
       .pending_o(q_pending)
   );
   assign q_unit = JW'(q_index >> SHIFT);
+
+  // the head event's position {y, x}: conv fields of the queue index (0 for fc)
+  logic [TAGW-1:0] q_tag;
+  always_comb begin
+    int index;
+    index = int'(q_index);
+    q_tag = TAGW'((((index >> (2 * KB + WB)) % HP) << WB) | ((index >> KB) % WP));
+  end
 
   weight_rom #(
       .WIDTH  (PTR_BITS),
@@ -703,7 +719,7 @@ module lif_core #(
     end
     ptr_single_d = q_pop ? q_marks[0] : ptr_single_q;
     ptr_pair_d = q_pop ? q_marks[1] : ptr_pair_q;
-    ptr_tag_d = q_pop ? TAGW'(q_index >> (2 * KB)) : ptr_tag_q;
+    ptr_tag_d = q_pop ? q_tag : ptr_tag_q;
   end
 
   always_comb begin
@@ -719,9 +735,11 @@ module lif_core #(
     done_d = state_q == S_FIN;
     upd_valid_d = u2_valid_q;
     upd_addr_d = u2_addr_q;
-    // each update beat shifts its lanes in at the top: after the last beat, bank
-    // address a's lanes are bits [a*LANES +: LANES]
-    fired_d = u2_valid_q ? (DEPTH * LANES)'({fire, fired_q} >> LANES) : fired_q;
+    // each update beat shifts lane p's spike in at the top of its register: after the
+    // last beat, bank address a is bit a
+    for (int p = 0; p < LANES; p++) begin
+      fired_d[p] = u2_valid_q ? DEPTH'({fire[p], fired_q[p]} >> 1) : fired_q[p];
+    end
     for (int p = 0; p < LANES; p++) begin
       s2_en_d[p] = s1_en[p];
       s2_addr_d[p] = s1_addr[p];
@@ -871,20 +889,14 @@ module lif_core #(
 
   assign ready_o = state_q == S_IDLE;
   assign done_o = done_q;
-  // neuron (o, pos) of the output map, unit o = r * LANES + p, is lane p of bank
-  // address r * HW + pos; padding units (o >= OUT_C) go nowhere
+  // unit o = r * LANES + p is lane p's bank addresses r * HW .. r * HW + HW - 1, its
+  // HW neurons in C order: the output map is slices of the lane registers
   for (genvar o = 0; o < OUT_C; o++) begin : g_spikes_o
-    for (genvar pos = 0; pos < HW; pos++) begin : g_pos
-      assign spikes_o[o*HW+pos] = fired_q[((o / LANES) * HW + pos) * LANES + o % LANES];
-    end
+    assign spikes_o[o*HW+:HW] = fired_q[o%LANES][(o/LANES)*HW+:HW];
   end
-  if (ROWS * LANES > OUT_C) begin : g_padding
-    logic [(ROWS*LANES-OUT_C)*HW-1:0] unused_padding;  // padding units: no neuron
-    for (genvar o = OUT_C; o < ROWS * LANES; o++) begin : g_unit
-      for (genvar pos = 0; pos < HW; pos++) begin : g_pos
-        assign unused_padding[(o-OUT_C)*HW+pos] = fired_q[((o/LANES)*HW+pos)*LANES+o%LANES];
-      end
-    end
+  for (genvar o = OUT_C; o < ROWS * LANES; o++) begin : g_padding
+    logic unused_padding;  // padding units: no neuron
+    assign unused_padding = ^fired_q[o%LANES][(o/LANES)*HW+:HW];
   end
   assign upd_valid_o = upd_valid_q;
   assign upd_addr_o = upd_addr_q;
