@@ -7,8 +7,9 @@
 // Output unit o (an fc neuron, a conv output channel) lives in bank o % LANES at unit
 // row o / LANES; neuron (o, y, x) of a conv map at bank address (o / LANES) * H * W +
 // y * W + x. One time step:
-//   accept  start_i while ready_o: latch spikes_i (masked to inputs whose unit owns
-//           weight words); behind AP<k> every spike of a window is its own event
+//   accept  start_i while ready_o: the spike queue latches spikes_i (masked to inputs
+//           whose unit owns weight words); behind AP<k> every spike of a window is
+//           its own event
 //   stream  the spike queue pops one event per cycle, the pointer ROM gives its unit's
 //           word range, and one weight-ROM word per cycle is read; fc: its LANES slots
 //           add into the LANES accumulator banks; conv: the word is held for one cycle
@@ -87,19 +88,12 @@ module lif_core #(
   localparam int UNITS_IN = (CONV != 0) ? IN_C : IN_C * H * W;  // pointer ROM units
   localparam int TAPS = K * K;
   localparam int PAD = K / 2;
-  // The spike queue's order: conv {channel, y, window row, x, window column}, fc
-  // {input, window row, window column}, each field padded to a power of two, so that
-  // a unit and a position are bit fields of the queue index (wiring, no divider).
-  localparam int KB = (POOL > 1) ? $clog2(POOL) : 0;
-  localparam int KP = 1 << KB;
+  // An event's position {y, x} in the pooled map (spike_queue's pos_o; conv only)
   localparam int HB = (CONV != 0 && H > 1) ? $clog2(H) : 0;
   localparam int WB = (CONV != 0 && W > 1) ? $clog2(W) : 0;
   localparam int HP = 1 << HB;
   localparam int WP = 1 << WB;
-  localparam int SHIFT = 2 * KB + HB + WB;                // queue index to unit
-  localparam int N_Q = UNITS_IN << SHIFT;                 // queue bits
-  localparam int TAGW = HB + WB + 1;                      // an event's position {y, x}
-  localparam int IW = (N_Q > 1) ? $clog2(N_Q) : 1;       // queue index width
+  localparam int TAGW = HB + WB + 1;
   localparam int JW = $clog2(UNITS_IN + 1);               // pointer ROM address width
   localparam int SLOT_BITS = ((LAYOUT == 1) ? RB : 0) + TAPS * W_BITS;
   localparam int WORD_BITS = LANES * SLOT_BITS;
@@ -176,7 +170,7 @@ module lif_core #(
   logic u2_valid_q, u2_valid_d;           // update operands arrive
   logic clear2_q, clear2_d;               // the clear pass writes u2_addr_q
   logic [AW-1:0] u2_addr_q, u2_addr_d;
-  logic [DEPTH-1:0] fired_q[LANES], fired_d[LANES];  // the step's spikes, per lane
+  logic [DEPTH-1:0] fired_q[LANES];  // the step's spikes, per lane
   logic done_q, done_d;
   logic upd_valid_q, upd_valid_d;
   logic [AW-1:0] upd_addr_q, upd_addr_d;
@@ -196,71 +190,37 @@ module lif_core #(
   // Spike queue and pointer ROM (two read ports: ptr[j] and ptr[j + 1])
   logic accept;
   logic q_valid, q_pop, q_pending;
-  logic [IW-1:0] q_index;
-  logic [1:0] q_marks;  // {pair, single} of the head
-  logic [N_Q-1:0] q_spikes, q_single, q_pair;
+  logic [1:0] q_marks;  // {pair, single} of the head unit
+  logic [TAGW-1:0] q_tag;  // the head event's position
   logic ptr_en;
   logic [JW-1:0] ptr_addr_lo, ptr_addr_hi, q_unit;
   logic [PTR_BITS-1:0] ptr_lo, ptr_hi;
-
-  // Input spike (c, y, x) of the map goes to queue bit q; bits that stand for no input
-  // (padding of a field) are 0. Loops, not generate blocks: a simulator keeps a loop
-  // compact and runs it only when the spikes (or the masks) change.
-  always_comb begin
-    int c, y, x, unit;
-    logic [IW-1:0] q;
-    q_spikes = N_Q'(0);
-    for (int s = 0; s < N_IN; s++) begin
-      c = s / (IN_H * IN_W);
-      y = (s / IN_W) % IN_H;
-      x = s % IN_W;
-      if (CONV != 0) begin  // {c, y / k, y % k, x / k, x % k}
-        unit = c;
-        q = IW'((((c * HP + y / POOL) * KP + y % POOL) * WP + x / POOL) * KP + x % POOL);
-      end else begin        // {pooled input, y % k, x % k}
-        unit = (c * H + y / POOL) * W + x / POOL;
-        q = IW'((unit * KP + y % POOL) * KP + x % POOL);
-      end
-      q_spikes[q] = spikes_i[s] & nonempty_q[unit];
-    end
-  end
-  always_comb begin
-    for (int q = 0; q < N_Q; q++) begin
-      q_single[q] = single_q[q>>SHIFT];
-      q_pair[q] = pair_q[q>>SHIFT];
-    end
-  end
 
   // HOLD: a step with words idles once the last word has left the pipeline ahead of
   // the accumulator read; a step without any idles as late, so that every step costs
   // the same overhead (docs/microarchitecture.md, section 5)
   spike_queue #(
-      .N   (N_Q),
+      .CONV(CONV),
+      .IN_C(IN_C),
+      .IN_H(IN_H),
+      .IN_W(IN_W),
+      .POOL(POOL),
       .M   (2),
       .HOLD(HOLD)
   ) u_queue (
       .clk_i   (clk_i),
       .rst_ni  (rst_ni),
-      // loads in every idle cycle, so the accept cycle's spikes are the ones kept
-      // and the wide load enable comes from a register, not from start_i
-      .load_i   (state_q == S_IDLE),
-      .spikes_i (q_spikes),
-      .marks_i  ({q_pair, q_single}),
+      .load_i   (accept),
+      .spikes_i (spikes_i),
+      .mask_i   (nonempty_q),
+      .marks_i  ({pair_q, single_q}),
       .pop_i    (q_pop),
       .valid_o  (q_valid),
-      .index_o  (q_index),
+      .unit_o   (q_unit),
+      .pos_o    (q_tag),
       .marks_o  (q_marks),
       .pending_o(q_pending)
   );
-  assign q_unit = JW'(q_index >> SHIFT);
-
-  // the head event's position {y, x}: conv fields of the queue index (0 for fc)
-  logic [TAGW-1:0] q_tag;
-  always_comb begin
-    int index;
-    index = int'(q_index);
-    q_tag = TAGW'((((index >> (2 * KB + WB)) % HP) << WB) | ((index >> KB) % WP));
-  end
 
   weight_rom #(
       .WIDTH  (PTR_BITS),
@@ -735,11 +695,6 @@ module lif_core #(
     done_d = state_q == S_FIN;
     upd_valid_d = u2_valid_q;
     upd_addr_d = u2_addr_q;
-    // each update beat shifts lane p's spike in at the top of its register: after the
-    // last beat, bank address a is bit a
-    for (int p = 0; p < LANES; p++) begin
-      fired_d[p] = u2_valid_q ? DEPTH'({fire[p], fired_q[p]} >> 1) : fired_q[p];
-    end
     for (int p = 0; p < LANES; p++) begin
       s2_en_d[p] = s1_en[p];
       s2_addr_d[p] = s1_addr[p];
@@ -870,8 +825,14 @@ module lif_core #(
 
   // The step's spikes: data only, complete from the done_o cycle until the next
   // update pass (a wide register without reset is a plain shift register)
+  // each update beat shifts lane p's spike in at the top of its register: after the
+  // last beat, bank address a is bit a
   always_ff @(posedge clk_i) begin
-    fired_q <= fired_d;
+    if (u2_valid_q) begin
+      for (int p = 0; p < LANES; p++) begin
+        fired_q[p] <= DEPTH'({fire[p], fired_q[p]} >> 1);
+      end
+    end
   end
 
   // Per-lane data registers (their valid bits above are reset)

@@ -4,6 +4,11 @@
 // [k << l, (k + 1) << l)) has its any-bit flag in v[k] and its lowest set bit, relative
 // to the node's base, in idx[k]. Node k of level l reads nodes 2k and 2k + 1 of level
 // l - 1, which no lower k has overwritten yet. Depth: log2(N) levels of 2:1 choices.
+//
+// Above 64 bits it works in two steps: the lowest 32-bit group that holds a set bit
+// (an encoder over the groups' any-bits), then the lowest bit of that group. The
+// depth is about the same; a simulator then evaluates two small encoders per cycle
+// instead of one as wide as the input (the spike queue's 512-word occupancy).
 `default_nettype none
 
 module lowest_set #(
@@ -39,7 +44,34 @@ module lowest_set #(
     lowest = {v[0], idx[IW-1:0]};
   endfunction
 
-  assign {found_o, index_o} = lowest(NP'(bits_i));
+  localparam int S = 32;  // group width of the two-step form
+
+  if (NP <= 2 * S) begin : g_tree
+    assign {found_o, index_o} = lowest(NP'(bits_i));
+  end else begin : g_groups
+    localparam int GN = NP / S;
+    localparam int GW = $clog2(GN);
+    logic [NP-1:0] bits;
+    logic [GN-1:0] any;
+    logic [GW-1:0] group;
+    logic [$clog2(S)-1:0] low;
+    logic unused_found;  // a group with a set bit has a lowest one
+    assign bits = NP'(bits_i);
+    for (genvar g = 0; g < GN; g++) begin : g_any
+      assign any[g] = |bits[g*S+:S];
+    end
+    lowest_set #(.N(GN)) u_group (
+        .bits_i (any),
+        .found_o(found_o),
+        .index_o(group)
+    );
+    lowest_set #(.N(S)) u_bit (
+        .bits_i (bits[group*S+:S]),
+        .found_o(unused_found),
+        .index_o(low)
+    );
+    assign index_o = {group, low};
+  end
 endmodule
 
 `default_nettype wire

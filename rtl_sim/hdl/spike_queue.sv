@@ -1,5 +1,13 @@
-// Input spike queue: holds the latched spike vector of one time step and hands out
-// the spiking inputs in increasing order, one per pop, so silent inputs cost no cycle.
+// Input event queue: holds the latched spike map of one time step and hands out its
+// events in a fixed order, one per pop, each as its input unit (the pointer ROM entry:
+// an fc input, a conv input channel) and, for conv, its position {y, x}, so silent
+// inputs cost no cycle. Behind AP<k> every spike of a k x k window is its own event at
+// the pooled position (docs/hardware-contract.md, section 3.1).
+//
+// The order is the queue's bit order: conv {channel, y, window row, x, window
+// column}, fc {pooled input, window row, window column}, each field padded to a power
+// of two, so that the unit and the position are bit fields of the index (wiring, no
+// divider). Padding bits never hold a spike.
 //
 // One priority encoder over a wide vector (784 inputs for Fashion-MNIST) is too slow
 // for the clock, so the vector is kept as G words of Q <= 32 bits and handed out by a
@@ -7,44 +15,116 @@
 //   occ_q   one bit per word that still holds spikes and is not yet in a later stage
 //   word    widx_q: the lowest such word, found one stage ahead
 //   cur     cur_q: the spikes of word cur_w_q not yet handed out
-//   head    head_q: the lowest of them, index_o / valid_o
-// Every input carries M constant mark bits (marks_i), handed out with it (marks_o), so
-// that a per-input property needs no multiplexer over every input after the pop.
-// Each stage refills in the cycle its content moves on, and a word in occ_q holds at
-// least one spike, so after the start-up the head refills in every cycle it is popped.
-// Start-up: the load cycle latches the vector, the next three cycles fill word, cur and
-// head; the first head is valid in the fourth cycle after the load. pending_o stays
-// high for at least HOLD cycles after the load (HOLD >= 4), so that the core can make a
-// step without spikes cost the same overhead as one with (docs/microarchitecture.md,
-// section 5).
+//   head    head_q: the lowest of them, unit_o / pos_o / valid_o
+// Every unit carries M constant mark bits (marks_i), handed out with its events
+// (marks_o), so that a per-unit property needs no multiplexer over every unit after
+// the pop. Each stage refills in the cycle its content moves on, and a word in occ_q
+// holds at least one spike, so after the start-up the head refills in every cycle it
+// is popped. Start-up: the load cycle latches the map, the next three cycles fill
+// word, cur and head; the first head is valid in the fourth cycle after the load.
+// pending_o stays high for at least HOLD cycles after the load (HOLD >= 4), so that
+// the core can make a step without spikes cost the same overhead as one with
+// (docs/microarchitecture.md, section 5).
+//
+// The map is reordered and the words' occupancy formed inside the load, so a
+// simulator does that work once per step, not once per cycle.
 `default_nettype none
 
 module spike_queue #(
-    parameter int N = 8,  // inputs
-    parameter int M = 1,  // mark bits per input
-    parameter int HOLD = 4,  // cycles after a load with pending_o high, at least 4
+    parameter int CONV = 0,   // the order: 0 fc, 1 conv (see above)
+    parameter int IN_C = 8,   // input map channels, rows, columns (before pooling)
+    parameter int IN_H = 1,
+    parameter int IN_W = 1,
+    parameter int POOL = 1,   // the k of AP<k>
+    parameter int M = 1,      // mark bits per unit
+    parameter int HOLD = 4,   // cycles after a load with pending_o high, at least 4
     // derived, do not override
-    parameter int IW = (N > 1) ? $clog2(N) : 1
+    parameter int N_IN = IN_C * IN_H * IN_W,                 // map inputs, C order
+    parameter int H = IN_H / POOL,                           // pooled map
+    parameter int W = IN_W / POOL,
+    parameter int UNITS = (CONV != 0) ? IN_C : IN_C * H * W,
+    parameter int UW = $clog2(UNITS + 1),                    // unit width
+    parameter int HB = (CONV != 0 && H > 1) ? $clog2(H) : 0,
+    parameter int WB = (CONV != 0 && W > 1) ? $clog2(W) : 0,
+    parameter int PW = HB + WB + 1                           // position {y, x} width
 ) (
-    input  wire           clk_i,
-    input  wire           rst_ni,
-    input  wire           load_i,     // replace the contents with spikes_i
-    input  wire  [ N-1:0] spikes_i,
-    input  wire  [M*N-1:0] marks_i,   // mark m of input j at bit m*N + j; constant
-    input  wire           pop_i,      // remove the head (ignored when empty)
-    output logic          valid_o,    // index_o is the lowest waiting input
-    output logic [IW-1:0] index_o,
-    output logic [ M-1:0] marks_o,    // the head's marks
-    output logic          pending_o   // a head is valid or still to come in this step
+    input  wire              clk_i,
+    input  wire              rst_ni,
+    input  wire              load_i,     // replace the contents with the events of spikes_i
+    input  wire  [ N_IN-1:0] spikes_i,   // the input map in C order
+    input  wire  [UNITS-1:0] mask_i,     // units whose events count; constant while loading
+    input  wire  [M*UNITS-1:0] marks_i,  // mark m of unit u at bit m*UNITS + u; constant
+    input  wire              pop_i,      // remove the head (ignored when empty)
+    output logic             valid_o,    // unit_o / pos_o is the first waiting event
+    output logic [   UW-1:0] unit_o,
+    output logic [   PW-1:0] pos_o,      // conv: {y, x} of the pooled map; fc: 0
+    output logic [    M-1:0] marks_o,    // the head unit's marks
+    output logic             pending_o   // a head is valid or still to come in this step
 );
+  localparam int KB = (POOL > 1) ? $clog2(POOL) : 0;
+  localparam int KP = 1 << KB;
+  localparam int HP = 1 << HB;
+  localparam int WP = 1 << WB;
+  localparam int SHIFT = 2 * KB + HB + WB;   // queue index to unit
+  localparam int N = UNITS << SHIFT;         // queue bits
+  localparam int IW = (N > 1) ? $clog2(N) : 1;
   localparam int NP = 1 << IW;               // N rounded up to a power of two (>= 2)
   localparam int Q = (NP < 32) ? NP : 32;    // word width
   localparam int QW = $clog2(Q);
   localparam int G = NP / Q;                 // words, a power of two
   localparam int GW = (G > 1) ? $clog2(G) : 1;
 
-  logic [NP-1:0] bits_q;                     // the latched vector, word g at [g*Q +: Q]
-  logic [G-1:0] occ_q, occ_d, occ_load;
+  // The map input (C order) that queue bit q stands for, or -1 for a padding bit.
+  function automatic int input_of(input int q);
+    int c, py, px, a, b;
+    b = q % KP;
+    if (CONV != 0) begin
+      px = (q >> KB) % WP;
+      a = (q >> (KB + WB)) % KP;
+      py = (q >> (2 * KB + WB)) % HP;
+      c = q >> SHIFT;
+    end else begin
+      a = (q >> KB) % KP;
+      c = (q >> SHIFT) / (H * W);
+      py = ((q >> SHIFT) / W) % H;
+      px = (q >> SHIFT) % W;
+    end
+    if (a >= POOL || b >= POOL || py >= H || px >= W || c >= IN_C) begin
+      return -1;
+    end
+    return (c * IN_H + py * POOL + a) * IN_W + px * POOL + b;
+  endfunction
+
+  // An fc layer without pooling keeps the map's order: its words are slices.
+  localparam bit IDENTITY = CONV == 0 && POOL == 1;
+  logic [NP-1:0] identity;
+  if (IDENTITY) begin : g_identity
+    assign identity = NP'(spikes_i & mask_i);
+  end else begin : g_reordered
+    assign identity = NP'(0);
+  end
+
+  // Word g of the masked map in queue order. Reads spikes_i and mask_i: the load calls
+  // it, so a simulator runs it once per step.
+  function automatic logic [Q-1:0] word_of(input int g);
+    if (IDENTITY) begin
+      return identity[g*Q+:Q];
+    end
+    for (int i = 0; i < Q; i++) begin
+      int q, s;
+      q = g * Q + i;
+      s = input_of(q);
+      word_of[i] = s >= 0 && spikes_i[s] && mask_i[q>>SHIFT];
+    end
+  endfunction
+
+  // Mark m of a unit (0 beyond the last unit: padding bits never pop).
+  function automatic logic mark_of(input int m, input int unit);
+    return unit < UNITS && marks_i[m*UNITS+unit];
+  endfunction
+
+  logic [Q-1:0] words_q[G];                  // the latched map in queue order
+  logic [G-1:0] occ_q, occ_d;
   logic widx_v_q, widx_v_d;
   logic [GW-1:0] widx_q, widx_d;
   logic cur_v_q, cur_v_d;
@@ -55,15 +135,6 @@ module spike_queue #(
   logic [IW-1:0] head_q, head_d;
   logic [M-1:0] head_marks_q, head_marks_d;
   logic [HOLD-1:0] warm_q;                   // countdown after the load, one bit per cycle
-
-  logic [NP-1:0] padded, marks_padded[M];
-  assign padded = NP'(spikes_i);
-  for (genvar m = 0; m < M; m++) begin : g_marks
-    assign marks_padded[m] = NP'(marks_i[m*N+:N]);
-  end
-  for (genvar g = 0; g < G; g++) begin : g_occ
-    assign occ_load[g] = |padded[g*Q+:Q];
-  end
 
   logic occ_found, cur_found;
   logic [GW-1:0] occ_low;
@@ -121,10 +192,13 @@ module spike_queue #(
     end
     if (cur_refill) begin
       cur_v_d = widx_v_q;
-      cur_d = bits_q[widx_q*Q+:Q];
+      cur_d = words_q[widx_q];
       cur_w_d = widx_q;
-      for (int m = 0; m < M; m++) begin
-        cur_marks_d[m*Q+:Q] = marks_padded[m][widx_q*Q+:Q];
+      // each bit of the word takes its unit's marks (padding bits never pop)
+      for (int i = 0; i < Q; i++) begin
+        for (int m = 0; m < M; m++) begin
+          cur_marks_d[m*Q+i] = mark_of(m, (int'(widx_q) * Q + i) >> SHIFT);
+        end
       end
     end else if (take_cur) begin
       cur_d = cur_rest;
@@ -150,7 +224,9 @@ module spike_queue #(
       cur_marks_q <= '0;
       warm_q <= '0;
     end else if (load_i) begin
-      occ_q <= occ_load;
+      for (int g = 0; g < G; g++) begin
+        occ_q[g] <= |word_of(g);
+      end
       widx_v_q <= 1'b0;
       cur_v_q <= 1'b0;
       head_v_q <= 1'b0;
@@ -170,18 +246,27 @@ module spike_queue #(
     end
   end
 
-  // the latched vector: data only (occ_q says which words count), and a register this
+  // the latched map: data only (occ_q says which words count), and a register this
   // wide without reset is plain flip-flops
   always_ff @(posedge clk_i) begin
     if (load_i) begin
-      bits_q <= padded;
+      for (int g = 0; g < G; g++) begin
+        words_q[g] <= word_of(g);
+      end
     end
+  end
+
+  // The head's unit and position: fields of its index.
+  always_comb begin
+    int index;
+    index = int'(head_q);
+    unit_o = UW'(index >> SHIFT);
+    pos_o = PW'((((index >> (2 * KB + WB)) % HP) << WB) | ((index >> KB) % WP));
   end
 
   logic unused_found;  // cur_v_q already says whether cur_q holds a spike
   assign unused_found = cur_found;
   assign valid_o = head_v_q;
-  assign index_o = head_q;
   assign marks_o = head_marks_q;
   assign pending_o = head_v_q || cur_v_q || widx_v_q || (|occ_q) || warm_q[0];
 endmodule
