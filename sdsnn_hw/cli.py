@@ -1,4 +1,5 @@
-"""Command line: ``sdsnn run`` (the whole flow), ``sdsnn export``, ``golden`` and ``rtl``."""
+"""Command line: ``sdsnn run`` (the whole flow), ``sdsnn train``, ``presets``, ``export``,
+``golden`` and ``rtl``."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from sdsnn_hw.config import DEFAULT_PRESET, ConfigError
 from sdsnn_hw.data import DATASETS, DataError
 from sdsnn_hw.layouts import ALL_LAYOUTS, AUTO, DEFAULT_LANES, LANE_CHOICES
-from sdsnn_hw.manifest import ManifestError, load_manifest, rtl_unsupported
-from sdsnn_hw.model import BIAS_BITS_RANGE, NetworkConfig
+from sdsnn_hw.manifest import FORMATS, ManifestError
+from sdsnn_hw.model import BIAS_BITS_RANGE
 from sdsnn_hw.netspec import CONV, NetSpecError
 from sdsnn_hw.outdir import OutputFolderError, check_output_folder
 from sdsnn_hw.rtl import SIMULATORS
 from sdsnn_hw.stimulus import StimulusError
 from sdsnn_hw.synth import TARGETS, SynthError
-from sdsnn_hw.train import TrainConfig
+from sdsnn_hw.train import DEVICES
 
 EXIT_DISAGREE = 1
 EXIT_USAGE = 2
@@ -62,8 +64,16 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    from sdsnn_hw.export import export_formats
+
+    try:
+        return export_formats(part.strip() for part in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    defaults_net, defaults_train = NetworkConfig(), TrainConfig()
     parser = argparse.ArgumentParser(
         prog="sdsnn",
         description=__doc__,
@@ -84,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run", "train, export, run golden and RTL, summarise")
     run.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
-    run.add_argument("--dataset", choices=DATASETS, default="digits")
+    add_config_options(run, f"training configuration (default: preset {DEFAULT_PRESET})")
+    run.add_argument("--dataset", choices=DATASETS, help="default: the configuration's")
     run.add_argument("--data-dir", type=Path, help="folder holding the data set files")
     shape = run.add_mutually_exclusive_group()
     shape.add_argument(
@@ -97,27 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument(
         "--hidden",
         type=_sizes,
-        default=(128,),
         help="hidden fully connected sizes, e.g. 128,64: the same as --net FC128-FC64-FC10",
     )
-    run.add_argument("--epochs", type=_positive_int, default=defaults_train.epochs)
-    run.add_argument("--time-steps", type=_positive_int, default=defaults_net.time_steps)
-    run.add_argument(
-        "--weight-bits",
-        type=int,
-        choices=range(2, 9),
-        default=defaults_net.weight_bits,
-        metavar="{2..8}",
-    )
+    run.add_argument("--epochs", type=_positive_int, help="default 30 (fast-digits)")
+    run.add_argument("--time-steps", type=_positive_int, help="default 12 (fast-digits)")
+    run.add_argument("--weight-bits", type=int, choices=range(2, 9), metavar="{2..8}")
     run.add_argument(
         "--bias-bits",
         type=int,
         choices=range(BIAS_BITS_RANGE[0], BIAS_BITS_RANGE[1] + 1),
-        default=defaults_net.bias_bits,
         metavar=f"{{{BIAS_BITS_RANGE[0]}..{BIAS_BITS_RANGE[1]}}}",
         help="bias width of networks with a convolution (their layers all have biases)",
     )
-    run.add_argument("--seed", type=int, default=defaults_train.seed)
+    run.add_argument("--seed", type=int)
     run.add_argument(
         "--rtl-samples",
         type=_count,
@@ -130,11 +133,50 @@ def build_parser() -> argparse.ArgumentParser:
     add_hardware_options(run)
     run.add_argument("--force", action="store_true", help=force_help)
 
-    export = command("export", "export a checkpoint written by `sdsnn run`")
+    train = command(
+        "train", "train a network from a preset or configuration file, with checkpoints"
+    )
+    add_config_options(train, "training configuration (required unless --resume finds one)")
+    train.add_argument("--dataset", choices=DATASETS)
+    train.add_argument("--data-dir", type=Path, help="folder holding the data set files")
+    train.add_argument("--net", metavar="SPEC", help="network in the paper's notation")
+    train.add_argument("--epochs", type=_positive_int)
+    train.add_argument("--device", choices=DEVICES)
+    train.add_argument("--out", type=Path, required=True, help="output folder")
+    train.add_argument(
+        "--resume", action="store_true", help="continue from OUT/last.pt where there is one"
+    )
+    train.add_argument(
+        "--nproc", type=_positive_int, default=1, help="training processes (torchrun, gloo/NCCL)"
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    presets = command("presets", "list the shipped training presets, or print one")
+    presets.add_argument("--show", metavar="NAME", help="print preset NAME (a file to copy)")
+
+    export = command("export", "export a checkpoint written by `sdsnn run` or `sdsnn train`")
     export.add_argument("checkpoint", type=Path, help="checkpoint.pt")
     export.add_argument("out", type=Path, help="export folder (an earlier export is replaced)")
     add_hardware_options(export)
+    export.add_argument(
+        "--formats",
+        type=_formats,
+        default=FORMATS,
+        help=f"comma-separated, of {','.join(FORMATS)} (default: all; mem is always written)",
+    )
     export.add_argument("--force", action="store_true", help=force_help)
+
+    verify = command(
+        "verify",
+        "check an export: checksums, widths, depths, derived fields, every format against "
+        "its .mem, ONNX and NIR against the golden model, the golden model on the test split; "
+        "exit 1 if intact files disagree, 2 if a file is missing, corrupted or malformed",
+    )
+    verify.add_argument("export", type=Path, help="export folder (holds manifest.json)")
+    verify.add_argument(
+        "--dataset", choices=DATASETS, help="test split to run (default: the manifest's config)"
+    )
+    verify.add_argument("--data-dir", type=Path, help="folder holding the data set files")
 
     golden = command("golden", "run the golden model on an export")
     golden.add_argument("export", type=Path, help="export folder (holds manifest.json)")
@@ -174,6 +216,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_config_options(parser: argparse.ArgumentParser, what: str) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--preset", metavar="NAME", help=f"{what}: a preset (`sdsnn presets`)")
+    source.add_argument("--config", type=Path, metavar="FILE", help=f"{what}: a TOML file")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one key, e.g. --set optimizer.learning_rate=0.001 (repeatable)",
+    )
+
+
 def add_hardware_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lanes",
@@ -202,17 +257,21 @@ def _check_output(folder: Path, kind: str, force: bool) -> None:
 
 
 def _command_run(args: argparse.Namespace) -> int:
+    from sdsnn_hw.config import network_config
     from sdsnn_hw.pipeline import RunConfig, network_layers, run
+    from sdsnn_hw.training_cli import setup_from_args
 
+    overrides = {
+        "neuron.time_steps": args.time_steps,
+        "quantization.weight_bits": args.weight_bits,
+        "quantization.bias_bits": args.bias_bits,
+        "seed": args.seed,
+    }
+    if args.hidden is not None:
+        overrides |= {"network.hidden": list(args.hidden), "network.net": ""}
+    setup = setup_from_args(args, overrides, DEFAULT_PRESET)
     config = RunConfig(
-        dataset=args.dataset,
-        data_dir=args.data_dir,
-        net=args.net,
-        hidden=args.hidden,
-        network=NetworkConfig(
-            time_steps=args.time_steps, weight_bits=args.weight_bits, bias_bits=args.bias_bits
-        ),
-        training=TrainConfig(epochs=args.epochs, seed=args.seed),
+        **{name: getattr(setup, name) for name in setup.__dataclass_fields__},
         rtl=not args.no_rtl,
         rtl_samples=args.rtl_samples,
         simulator=args.simulator,
@@ -220,6 +279,7 @@ def _command_run(args: argparse.Namespace) -> int:
         layout=args.layout,
     )
     _, layers = network_layers(config)  # a bad --net token stops here, before any work
+    network_config(config, "--net")  # and number formats that cannot train exactly
     _check_output(args.out, "run", args.force)
     if not args.no_rtl and all(layer.kind != CONV for layer in layers):
         from sdsnn_hw.rtl import find_simulator
@@ -254,10 +314,23 @@ def _command_export(args: argparse.Namespace) -> int:
 
     _check_output(args.out, "export", args.force)
     model, classes = load_checkpoint(args.checkpoint)
-    manifest = export_model(args.out, model, classes, args.lanes, args.layout, args.force)
+    manifest = export_model(
+        args.out, model, classes, args.lanes, args.layout, args.force, args.formats,
+        source=args.checkpoint,
+    )  # fmt: skip
     print(layout_table(manifest))
     print(f"exported {len(manifest.layers)} layers for {manifest.lanes} lanes to {args.out}")
     return 0
+
+
+def _command_verify(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from sdsnn_hw.verify import verify
+
+    report = verify(args.export, args.dataset, args.data_dir)
+    print(json.dumps({**asdict(report), "agrees": report.agrees}, indent=2))
+    return 0 if report.agrees else EXIT_DISAGREE
 
 
 def _command_golden(args: argparse.Namespace) -> int:
@@ -287,17 +360,9 @@ def _command_golden(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_rtl_support(export: Path) -> None:
-    """Refuse, before any tool runs, an export the RTL core cannot run yet."""
-    unsupported = rtl_unsupported(load_manifest(export))
-    if unsupported:
-        raise UsageError(f"{export}: {unsupported}")
-
-
 def _command_rtl(args: argparse.Namespace) -> int:
     from sdsnn_hw.rtl import simulate
 
-    _check_rtl_support(args.export)
     _check_output(args.work, "rtl", args.force)
     report = simulate(
         args.export, args.stimulus, args.work, args.samples, simulator=args.simulator,
@@ -323,7 +388,6 @@ def _command_rtl(args: argparse.Namespace) -> int:
 def _command_synth(args: argparse.Namespace) -> int:
     from sdsnn_hw.synth_export import SynthConfig, synth_export
 
-    _check_rtl_support(args.export)
     _check_output(args.out, "synth", args.force)
     stimulus = args.stimulus
     beside = args.export.parent / "stimulus" / "test.npz"
@@ -356,14 +420,38 @@ def _command_fuzz(args: argparse.Namespace) -> int:
     return EXIT_DISAGREE if report.failures else 0
 
 
+def _command_train(args: argparse.Namespace) -> int:
+    from sdsnn_hw.training_cli import train_command
+
+    return train_command(args)
+
+
+def _command_presets(args: argparse.Namespace) -> int:
+    from sdsnn_hw.config import preset_names, preset_summary, preset_text
+
+    if args.show:
+        print(preset_text(args.show), end="")
+        return 0
+    for name in preset_names():
+        print(f"{name:<14}{preset_summary(name).partition(': ')[2]}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from sdsnn_hw.pipeline import CheckpointError
     from sdsnn_hw.rtl import ToolError
+    from sdsnn_hw.train_state import TrainStateError
+    from sdsnn_hw.trainer import TrainingError
 
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.argv = argv
     commands = {
         "run": _command_run,
+        "train": _command_train,
+        "presets": _command_presets,
         "export": _command_export,
+        "verify": _command_verify,
         "golden": _command_golden,
         "rtl": _command_rtl,
         "synth": _command_synth,
@@ -381,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
         OutputFolderError,
         SynthError,
         NetSpecError,
+        ConfigError,
+        TrainStateError,
+        TrainingError,
     ) as exc:
         print(f"sdsnn: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

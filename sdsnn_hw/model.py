@@ -21,6 +21,7 @@ from brevitas.quant import Int8WeightPerTensorFloat
 from torch import nn
 from torch.nn import functional
 
+from sdsnn_hw.kernels import int8_exact, integer_matmul, lif_scan
 from sdsnn_hw.netspec import CONV, LayerShape, fc_spec, resolve
 from sdsnn_hw.neuron import LifParams
 
@@ -152,6 +153,57 @@ class _RoundSte(torch.autograd.Function):
         return grad
 
 
+# Brevitas' floor on the statistic its scale is made of (scaling_min_val)
+SCALING_MIN = float(Int8WeightPerTensorFloat.scaling_min_val)
+
+
+def brevitas_integers(
+    weight: torch.Tensor, levels: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``quant_weight().scale`` and ``quant_weight().int()`` of an ``Int8WeightPerTensorFloat``
+    layer, and the flat index of its largest ``|w|``.
+
+    Brevitas' recipe, step by step: the statistic ``max|w|``, floored at
+    ``scaling_min_val``, divided by ``levels = 2**(bits-1) - 1``; then ``round(w /
+    scale)`` clamped to the narrow range. Brevitas itself spends most of a QAT step's
+    overhead on it (its clamp builds bool masks, slow on the CPU). ``tests/test_model.py``
+    and ``tests/test_train_kernels.py`` check both bit for bit against ``quant_weight()``,
+    and the exporter reads ``quant_weight()`` itself.
+    """
+    magnitude, top = weight.detach().abs().view(-1).max(dim=0)
+    scale = magnitude.clamp(min=SCALING_MIN) / levels
+    return scale, torch.clamp(torch.round(weight.detach() / scale), -levels, levels), top
+
+
+class _IntegerWeights(torch.autograd.Function):
+    """Brevitas' integer weights with the gradient of Brevitas' own graph, computed in a
+    few tensor operations instead of its few dozen.
+
+    The quantizer (scale ``s = max|w| / L``, ``L = 2**(bits-1) - 1``, narrow range, so
+    its clamp never cuts) gives ``q = round(w / s)`` with straight-through rounding:
+    ``dq/dw = 1/s``, plus the path through the scale, ``dq/ds = -w / s**2``, which reaches
+    only the largest ``|w|`` (``ds/dw = sign(w) / L`` there; none where the floor
+    ``scaling_min_val`` holds the scale). ``tests/test_train_kernels.py`` checks it
+    against Brevitas' autograd.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, integers, scale, top, levels: int):
+        ctx.save_for_backward(weight, scale, top)
+        ctx.levels = levels
+        return integers
+
+    @staticmethod
+    def backward(ctx, grad):
+        weight, scale, top = ctx.saved_tensors
+        free = (scale * ctx.levels > SCALING_MIN).to(grad.dtype)  # the floor stops it
+        through_scale = -(grad * weight).sum() * free / (scale * scale * ctx.levels)
+        grad_weight = grad / scale
+        flat = grad_weight.view(-1)
+        flat[top] += torch.sign(weight.view(-1)[top]) * through_scale
+        return grad_weight, None, None, None, None
+
+
 def lif_step_torch(
     current: torch.Tensor, membrane: torch.Tensor, v_th: torch.Tensor, params: LifParams
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -222,6 +274,8 @@ class SpikingNetwork(nn.Module):
         self.config = config
         self.shapes = config.layers
         self.layers = nn.ModuleList(self._synapses(shape) for shape in self.shapes)
+        # dtype of the backward products; bfloat16 halves their cost on bf16 CPUs
+        self.grad_dtype = torch.float32
 
     def _synapses(self, shape: LayerShape) -> nn.Module:
         quant = {
@@ -249,9 +303,9 @@ class SpikingNetwork(nn.Module):
         ``clamp(round(bias * pool**2 / scale))`` to ``bias_bits``' narrow range.
         """
         layer, shape = self.layers[index], self.shapes[index]
-        quant = layer.quant_weight()
-        weights = _RoundSte.apply(quant.value / quant.scale)
-        scale = quant.scale.detach()
+        levels = (1 << (self.config.weight_bits - 1)) - 1
+        scale, integers, top = brevitas_integers(layer.weight, levels)
+        weights = _IntegerWeights.apply(layer.weight, integers, scale, top, levels)
         area = shape.pool * shape.pool
         v_th = torch.clamp(torch.round(self.config.v_th * area / scale), min=1.0)
         lif = LifParams(int(v_th.item()), self.config.leak_shift, self.config.v_bits)
@@ -271,38 +325,58 @@ class SpikingNetwork(nn.Module):
         with torch.no_grad():
             return [self.quantized_layer(i).lif for i in range(len(self.layers))]
 
-    def forward(self, spikes_in: torch.Tensor, trace: Trace | None = None) -> torch.Tensor:
+    def forward(
+        self, spikes_in: torch.Tensor, trace: Trace | None = None, time_major: bool = False
+    ) -> torch.Tensor:
         """Run all time steps.
 
         Args:
             spikes_in: (batch, time, inputs) tensor of 0/1, inputs in C order of the
-                input map.
+                input map; (time, batch, inputs) with ``time_major`` (float or uint8).
             trace: when given, filled with every layer's spikes and membranes.
 
         Returns:
             Output spike counts, (batch, classes).
         """
-        layers = [self.quantized_layer(i) for i in range(len(self.layers))]
-        thresholds = [spikes_in.new_tensor(float(layer.lif.v_th)) for layer in layers]
-        batch, steps = spikes_in.shape[0], spikes_in.shape[1]
-        membranes = [spikes_in.new_zeros(batch, shape.n_out) for shape in self.shapes]
-        per_step: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in layers]
-        counts = spikes_in.new_zeros(batch, self.shapes[-1].n_out)
-        for t in range(steps):
-            x = spikes_in[:, t]
-            for i, (shape, layer, v_th) in enumerate(
-                zip(self.shapes, layers, thresholds, strict=True)
-            ):
-                current = layer_current_torch(shape, layer, x)
-                x, membranes[i] = lif_step_torch(current, membranes[i], v_th, layer.lif)
-                if trace is not None:
-                    per_step[i].append((x.detach(), membranes[i].detach()))
-            counts = counts + x
-        if trace is not None:
-            for steps_of_layer in per_step:
-                trace.spikes.append(torch.stack([s for s, _ in steps_of_layer], dim=1))
-                trace.membranes.append(torch.stack([m for _, m in steps_of_layer], dim=1))
-        return counts
+        if not time_major:
+            spikes_in = spikes_in.transpose(0, 1).contiguous()
+        return self.run_steps(spikes_in, trace)
+
+    def run_steps(self, spikes_in: torch.Tensor, trace: Trace | None = None) -> torch.Tensor:
+        """:meth:`forward` on time-major input spikes (time, batch, inputs).
+
+        Layers run one after the other over all steps (contract section 4: layer ``l`` at
+        step ``t`` sees layer ``l-1``'s spikes of step ``t``): one product per layer,
+        then the membrane scan.
+        """
+        x = spikes_in
+        for i, shape in enumerate(self.shapes):
+            layer = self.quantized_layer(i)
+            current = self._current(shape, layer, x)
+            x, membranes = lif_scan(current, layer.lif)
+            if trace is not None:
+                trace.spikes.append(x.detach().transpose(0, 1))
+                trace.membranes.append(membranes.transpose(0, 1))
+        return x.sum(dim=0)
+
+    def _current(self, shape: LayerShape, layer: QuantizedLayer, x: torch.Tensor) -> torch.Tensor:
+        """``I + b`` of every step, (time, batch, n_out), from spikes (time, batch, neurons)."""
+        steps, batch = x.shape[0], x.shape[1]
+        flat = x.reshape(steps * batch, -1)
+        if shape.kind == CONV or shape.pool > 1:
+            flat = flat.float()
+        if shape.kind == CONV:
+            return layer_current_torch(shape, layer, flat).reshape(steps, batch, -1)
+        if shape.pool > 1:
+            flat = sum_pool_torch(flat.reshape(-1, *shape.in_shape), shape.pool)
+            flat = flat.reshape(steps * batch, -1)
+        use_int8 = flat.device.type == "cpu" and int8_exact(
+            shape.pool * shape.pool, self.config.weight_bits
+        )
+        current = integer_matmul(flat, layer.weights, use_int8, self.grad_dtype)
+        if layer.bias is not None:
+            current = current + layer.bias
+        return current.reshape(steps, batch, -1)
 
 
 SpikingMLP = SpikingNetwork

@@ -8,26 +8,26 @@ import math
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from sdsnn_hw.config import TrainSetup, network_config
 from sdsnn_hw.data import dataset_shape, encode_rate, load_dataset
 from sdsnn_hw.export import export_model
 from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
 from sdsnn_hw.golden import GoldenNetwork, GoldenResult, concat_costs, run_in_chunks
 from sdsnn_hw.layouts import AUTO, DEFAULT_LANES
-from sdsnn_hw.manifest import LayerSpec, Manifest, rtl_unsupported
+from sdsnn_hw.manifest import LayerSpec, Manifest
 from sdsnn_hw.microarch import Costs
 from sdsnn_hw.model import NetworkConfig, SpikingNetwork, Trace
-from sdsnn_hw.netspec import CONV, LayerShape, fc_spec, resolve
+from sdsnn_hw.netspec import LayerShape, fc_spec, resolve
 from sdsnn_hw.outdir import output_folder
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
-from sdsnn_hw.structure import StructureConfig
-from sdsnn_hw.train import TrainConfig, evaluate, train
+from sdsnn_hw.train import evaluate, train
 
 
 class CheckpointError(ValueError):
@@ -35,21 +35,12 @@ class CheckpointError(ValueError):
 
 
 @dataclass(frozen=True)
-class RunConfig:
-    """Everything one ``sdsnn run`` depends on.
+class RunConfig(TrainSetup):
+    """Everything one ``sdsnn run`` depends on: the training configuration (the fields
+    of :class:`sdsnn_hw.config.TrainSetup`, by default the ``fast-digits`` preset) and
+    the hardware stages.
 
     Attributes:
-        dataset: data set name (see :data:`sdsnn_hw.data.DATASETS`).
-        data_dir: folder of the data set files, where the data set needs one.
-        net: the network in the paper's notation (``8C3-AP2-FC64-FC10``, see
-            :mod:`sdsnn_hw.netspec`); None: fully connected ``hidden`` layers and one
-            output neuron per class. The input shape comes from the data.
-        hidden: hidden fully connected sizes, used when ``net`` is None.
-        biases: biases in every layer; None: on for networks with a convolution.
-        network: number formats and time steps (its shape fields are replaced).
-        training: optimiser settings.
-        structure: SD-SNN structural development constants.
-        stimulus_seed: seed of the test-split spike encoding.
         rtl: run the RTL simulation stage.
         rtl_samples: simulate only the first N test samples (0 = all).
         simulator: HDL simulator of the RTL stage, ``verilator`` or ``icarus``.
@@ -57,15 +48,6 @@ class RunConfig:
         layout: weight memory layout of every layer, or ``auto`` (smallest per layer).
     """
 
-    dataset: str = "digits"
-    data_dir: Path | None = None
-    net: str | None = None
-    hidden: tuple[int, ...] = (128,)
-    biases: bool | None = None
-    network: NetworkConfig = field(default_factory=NetworkConfig)
-    training: TrainConfig = field(default_factory=TrainConfig)
-    structure: StructureConfig = field(default_factory=StructureConfig)
-    stimulus_seed: int = 1234
     rtl: bool = True
     rtl_samples: int = 0
     simulator: str = "verilator"
@@ -118,14 +100,7 @@ def _run_stages(
 
     dataset = load_dataset(config.dataset, config.data_dir)
     spec, layers = network_layers(config)
-    has_conv = any(layer.kind == CONV for layer in layers)
-    net_config = replace(
-        config.network,
-        sizes=(),
-        net=spec,
-        input_shape=dataset.input_shape,
-        biases=has_conv if config.biases is None else config.biases,
-    )
+    net_config = network_config(config)
     torch.manual_seed(config.training.seed)
     model = SpikingNetwork(net_config)
     log(
@@ -134,7 +109,9 @@ def _run_stages(
         f"{net_config.weight_bits}-bit weights, T={net_config.time_steps}"
         + (f", {net_config.bias_bits}-bit biases" if net_config.biases else "")
     )
-    trained = train(dataset, model, config.training, config.structure, progress=progress)
+    trained = train(
+        dataset, model, config.training, config.structure, progress, config.stimulus_seed
+    )
     stimulus = Stimulus(
         encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
     )
@@ -142,7 +119,10 @@ def _run_stages(
     lap("train")
 
     export_dir = work / "export"
-    manifest = export_model(export_dir, model, dataset.n_classes, config.lanes, config.layout)
+    manifest = export_model(
+        export_dir, model, dataset.n_classes, config.lanes, config.layout,
+        source=work / "checkpoint.pt",
+    )  # fmt: skip
     stimulus_path = work / "stimulus" / "test.npz"
     save_stimulus(stimulus_path, stimulus)
     synapses = sum(layer.nnz for layer in manifest.layers)
@@ -187,11 +167,7 @@ def _run_stages(
         "bound_cycles_per_inference": float(costs.bound.mean()),
         "cycles_vs_bound": round(float(costs.cycles.mean() / costs.bound.mean()), 4),
     }
-    unsupported = rtl_unsupported(manifest)
-    if config.rtl and unsupported:
-        log(f"rtl: skipped, {unsupported}")
-        summary["rtl"] = {"skipped": unsupported}
-    elif config.rtl:
+    if config.rtl:
         from sdsnn_hw.rtl import simulate
 
         report = simulate(

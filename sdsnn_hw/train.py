@@ -1,39 +1,61 @@
 """Quantization-aware training of the spiking network with SD-SNN structural development.
 
+:func:`train` trains a model in memory (the training stage of ``sdsnn run``);
+:mod:`sdsnn_hw.trainer` holds the loop, with checkpoints, metrics, resume and several
+processes. ``python -m sdsnn_hw.train`` is ``sdsnn train`` for ``torchrun``.
 Structural development prunes the fully connected layers; convolution layers train
 without pruning for now (their kernels and filters are a later step).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional
-from tqdm.auto import tqdm
 
 from sdsnn_hw.data import Dataset
 from sdsnn_hw.model import SpikingNetwork, Trace, predict
-from sdsnn_hw.netspec import FC
 from sdsnn_hw.structure import StructureConfig, StructureDevelopment
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULERS = ("constant", "cosine")
+DEVICES = ("cpu", "cuda")
+GRAD_PRECISIONS = ("float32", "bfloat16")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser settings; one structure step runs after every epoch.
+    """Optimiser, schedule and device; one structure step runs after every epoch.
 
     Attributes:
         epochs: passes over the training split.
-        batch_size: samples per optimiser step.
-        learning_rate: Adam learning rate.
+        batch_size: samples per optimiser step (over all processes together).
+        learning_rate: the optimiser's learning rate.
         seed: seeds weight init, shuffling and the training-time spike encoding.
+        optimizer: ``adam``, ``adamw`` or ``sgd``.
+        weight_decay: the optimiser's weight decay.
+        momentum: SGD momentum (the other optimisers ignore it).
+        scheduler: ``constant`` or ``cosine`` (the learning rate over the epochs).
+        checkpoint_every: optimiser steps between checkpoints inside an epoch (0: at
+            epoch ends only).
+        device: ``cpu`` or ``cuda``.
+        grad_precision: dtype of the backward matrix products (``bfloat16`` halves
+            their cost on CPUs with bf16 units; the forward pass stays exact either way).
     """
 
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 2e-3
     seed: int = 0
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    scheduler: str = "constant"
+    checkpoint_every: int = 0
+    device: str = "cpu"
+    grad_precision: str = "float32"
 
 
 @dataclass
@@ -41,6 +63,7 @@ class TrainResult:
     model: SpikingNetwork
     structure: StructureDevelopment
     loss_history: list[float]
+    metrics: list[dict]
 
 
 def train(
@@ -49,44 +72,13 @@ def train(
     config: TrainConfig,
     structure_config: StructureConfig,
     progress: bool = True,
+    stimulus_seed: int = 1234,
 ) -> TrainResult:
-    """Train ``model`` on ``dataset``'s training split; weights end masked."""
-    generator = torch.Generator().manual_seed(config.seed)
-    x_train = torch.from_numpy(dataset.x_train)
-    y_train = torch.from_numpy(dataset.y_train)
-    steps = model.config.time_steps
-    fc = [
-        layer for layer, shape in zip(model.layers, model.shapes, strict=True) if shape.kind == FC
-    ]
-    structure = StructureDevelopment(
-        [layer.weight for layer in fc],
-        [layer is not model.layers[-1] for layer in fc],  # never prune the output neurons
-        dataset.n_classes,
-        structure_config,
-        biases=[layer.bias for layer in fc],
-    )
-    structure.step()  # step 0 sets the spine ranges from the initial weights
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    history: list[float] = []
-    bar = tqdm(range(config.epochs), desc="train", unit="epoch", disable=not progress)
-    for _ in bar:
-        order = torch.randperm(len(x_train), generator=generator)
-        total = 0.0
-        for start in range(0, len(order), config.batch_size):
-            idx = order[start : start + config.batch_size]
-            rates = x_train[idx].unsqueeze(1).expand(-1, steps, -1)
-            spikes = torch.bernoulli(rates, generator=generator)
-            counts = model(spikes)
-            loss = functional.cross_entropy(counts, y_train[idx])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(idx)
-        structure.step()
-        history.append(total / len(order))
-        bar.set_postfix(loss=f"{history[-1]:.3f}", pruned=f"{pruned_fraction(structure):.2f}")
-    structure.apply_masks()
-    return TrainResult(model, structure, history)
+    """Train ``model`` on ``dataset``'s training split in memory; weights end masked."""
+    from sdsnn_hw.trainer import Trainer
+
+    trainer = Trainer(dataset, model, config, structure_config, stimulus_seed, progress=progress)
+    return trainer.run()
 
 
 def pruned_fraction(structure: StructureDevelopment) -> float:
@@ -115,3 +107,9 @@ def evaluate(
         trace.membranes.append(torch.cat([p.membranes[i] for p in parts]))
     counts = trace.spikes[-1].sum(dim=1)
     return predict(counts).numpy(), trace
+
+
+if __name__ == "__main__":
+    from sdsnn_hw.cli import main
+
+    sys.exit(main(["train", *sys.argv[1:]]))

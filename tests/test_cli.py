@@ -174,20 +174,23 @@ def test_net_and_hidden_are_one_choice(capsys) -> None:
     assert "not allowed with argument" in capsys.readouterr().err
 
 
-def test_rtl_and_synth_refuse_a_conv_export(tmp_path, capsys) -> None:
+def test_golden_and_rtl_commands_run_a_pooled_biased_conv_export(tmp_path, capsys) -> None:
     from sdsnn_hw.export import IntegerLayer
     from sdsnn_hw.neuron import LifParams
 
     weights = np.ones((2, 1, 3, 3), np.int64)
     lif = LifParams(v_th=3, leak_shift=0, v_bits=8)
-    conv = IntegerLayer(weights, lif, 4, 1.0, np.arange(8), "conv", in_shape=(1, 2, 2))
+    conv = IntegerLayer(
+        weights, lif, 4, 1.0, np.arange(8), "conv", np.array([1, -1]), 4, 2, (1, 4, 4)
+    )
     fc = IntegerLayer(np.ones((3, 8), np.int64), lif, 4, 1.0, np.arange(3), in_shape=(2, 2, 2))
-    write_network(tmp_path, [conv, fc], (np.ones((2, 3, 4))).astype(np.uint8))
+    rng = np.random.default_rng(3)
+    write_network(tmp_path, [conv, fc], (rng.random((2, 3, 16)) < 0.5).astype(np.uint8))
     export, stimulus = str(tmp_path / "export"), str(tmp_path / "stimulus.npz")
     assert main(["golden", export, stimulus]) == 0
     assert json.loads(capsys.readouterr().out)["samples"] == 2
-    assert main(["rtl", export, stimulus, "--work", str(tmp_path / "w")]) == EXIT_USAGE
-    assert "no RTL core for layer kind conv yet" in _one_line_error(capsys)
-    assert main(["synth", export, "--out", str(tmp_path / "s")]) == EXIT_USAGE
-    assert "no RTL core for layer kind conv yet" in _one_line_error(capsys)
-    assert not (tmp_path / "w").exists() and not (tmp_path / "s").exists()
+    capsys.readouterr()
+    assert main(["rtl", export, stimulus, "--work", str(tmp_path / "w")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["samples"], report["rtl_mismatches"]) == (2, 0)
+    assert report["counters_match_golden"]

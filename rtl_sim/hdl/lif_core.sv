@@ -170,7 +170,7 @@ module lif_core #(
   logic u2_valid_q, u2_valid_d;           // update operands arrive
   logic clear2_q, clear2_d;               // the clear pass writes u2_addr_q
   logic [AW-1:0] u2_addr_q, u2_addr_d;
-  logic [DEPTH-1:0] fired_q[LANES];  // the step's spikes, per lane
+  logic [LANES-1:0][DEPTH-1:0] fired_q;  // the step's spikes, per lane
   logic done_q, done_d;
   logic upd_valid_q, upd_valid_d;
   logic [AW-1:0] upd_addr_q, upd_addr_d;

@@ -30,6 +30,24 @@
 // simulator does that work once per step, not once per cycle.
 `default_nettype none
 
+// The fields of queue bit q and the map input (C order) it stands for: expressions,
+// not functions, so that where q is a constant (the load's unrolled loops) a synthesis
+// tool folds them to a wire and a simulator's loop needs no call.
+`define SQ_B(q) ((q) % KP)
+`define SQ_A(q) ((CONV != 0) ? ((q) >> (KB + WB)) % KP : ((q) >> KB) % KP)
+`define SQ_X(q) ((CONV != 0) ? ((q) >> KB) % WP : ((q) >> SHIFT) % W)
+`define SQ_Y(q) ((CONV != 0) ? ((q) >> (2 * KB + WB)) % HP : (((q) >> SHIFT) / W) % H)
+`define SQ_C(q) ((CONV != 0) ? (q) >> SHIFT : ((q) >> SHIFT) / (H * W))
+`define SQ_VALID(q) \
+    (`SQ_A(q) < POOL && `SQ_B(q) < POOL && `SQ_Y(q) < H && `SQ_X(q) < W && `SQ_C(q) < IN_C)
+`define SQ_INPUT(q) \
+    ((`SQ_C(q) * IN_H + `SQ_Y(q) * POOL + `SQ_A(q)) * IN_W + `SQ_X(q) * POOL + `SQ_B(q))
+// the masked spike of queue bit q (0 for a padding bit)
+`define SQ_SPIKE(q) \
+    (IDENTITY ? identity[q] \
+              : `SQ_VALID(q) && spikes_i[`SQ_VALID(q) ? `SQ_INPUT(q) : 0] \
+                && mask_i[`SQ_VALID(q) ? (q) >> SHIFT : 0])
+
 module spike_queue #(
     parameter int CONV = 0,   // the order: 0 fc, 1 conv (see above)
     parameter int IN_C = 8,   // input map channels, rows, columns (before pooling)
@@ -74,27 +92,6 @@ module spike_queue #(
   localparam int G = NP / Q;                 // words, a power of two
   localparam int GW = (G > 1) ? $clog2(G) : 1;
 
-  // The map input (C order) that queue bit q stands for, or -1 for a padding bit.
-  function automatic int input_of(input int q);
-    int c, py, px, a, b;
-    b = q % KP;
-    if (CONV != 0) begin
-      px = (q >> KB) % WP;
-      a = (q >> (KB + WB)) % KP;
-      py = (q >> (2 * KB + WB)) % HP;
-      c = q >> SHIFT;
-    end else begin
-      a = (q >> KB) % KP;
-      c = (q >> SHIFT) / (H * W);
-      py = ((q >> SHIFT) / W) % H;
-      px = (q >> SHIFT) % W;
-    end
-    if (a >= POOL || b >= POOL || py >= H || px >= W || c >= IN_C) begin
-      return -1;
-    end
-    return (c * IN_H + py * POOL + a) * IN_W + px * POOL + b;
-  endfunction
-
   // An fc layer without pooling keeps the map's order: its words are slices.
   localparam bit IDENTITY = CONV == 0 && POOL == 1;
   logic [NP-1:0] identity;
@@ -103,25 +100,6 @@ module spike_queue #(
   end else begin : g_reordered
     assign identity = NP'(0);
   end
-
-  // Word g of the masked map in queue order. Reads spikes_i and mask_i: the load calls
-  // it, so a simulator runs it once per step.
-  function automatic logic [Q-1:0] word_of(input int g);
-    if (IDENTITY) begin
-      return identity[g*Q+:Q];
-    end
-    for (int i = 0; i < Q; i++) begin
-      int q, s;
-      q = g * Q + i;
-      s = input_of(q);
-      word_of[i] = s >= 0 && spikes_i[s] && mask_i[q>>SHIFT];
-    end
-  endfunction
-
-  // Mark m of a unit (0 beyond the last unit: padding bits never pop).
-  function automatic logic mark_of(input int m, input int unit);
-    return unit < UNITS && marks_i[m*UNITS+unit];
-  endfunction
 
   logic [Q-1:0] words_q[G];                  // the latched map in queue order
   logic [G-1:0] occ_q, occ_d;
@@ -197,7 +175,8 @@ module spike_queue #(
       // each bit of the word takes its unit's marks (padding bits never pop)
       for (int i = 0; i < Q; i++) begin
         for (int m = 0; m < M; m++) begin
-          cur_marks_d[m*Q+i] = mark_of(m, (int'(widx_q) * Q + i) >> SHIFT);
+          cur_marks_d[m*Q+i] = ((int'(widx_q) * Q + i) >> SHIFT) < UNITS
+                            && marks_i[m*UNITS+(((int'(widx_q)*Q+i)>>SHIFT)%UNITS)];
         end
       end
     end else if (take_cur) begin
@@ -225,7 +204,12 @@ module spike_queue #(
       warm_q <= '0;
     end else if (load_i) begin
       for (int g = 0; g < G; g++) begin
-        occ_q[g] <= |word_of(g);
+        logic any;
+        any = 1'b0;
+        for (int i = 0; i < Q; i++) begin
+          any = any | `SQ_SPIKE(g * Q + i);
+        end
+        occ_q[g] <= any;
       end
       widx_v_q <= 1'b0;
       cur_v_q <= 1'b0;
@@ -251,7 +235,9 @@ module spike_queue #(
   always_ff @(posedge clk_i) begin
     if (load_i) begin
       for (int g = 0; g < G; g++) begin
-        words_q[g] <= word_of(g);
+        for (int i = 0; i < Q; i++) begin
+          words_q[g][i] <= `SQ_SPIKE(g * Q + i);
+        end
       end
     end
   end
@@ -270,5 +256,14 @@ module spike_queue #(
   assign marks_o = head_marks_q;
   assign pending_o = head_v_q || cur_v_q || widx_v_q || (|occ_q) || warm_q[0];
 endmodule
+
+`undef SQ_B
+`undef SQ_A
+`undef SQ_X
+`undef SQ_Y
+`undef SQ_C
+`undef SQ_VALID
+`undef SQ_INPUT
+`undef SQ_SPIKE
 
 `default_nettype wire
