@@ -628,16 +628,3 @@ def read_file(folder: Path, spec: FileSpec) -> bytes:
     if sha256_bytes(data) != spec.sha256:
         raise ManifestError(f"{path}: sha256 does not match the manifest (corrupted file)")
     return data
-
-
-def rtl_unsupported(manifest: Manifest) -> str | None:
-    """Why the RTL core (``rtl_sim/hdl``: fc layers without bias or pooling) cannot run
-    ``manifest`` yet, or None when it can."""
-    for layer in manifest.layers:
-        if layer.kind != FC:
-            return f"no RTL core for layer kind {layer.kind} yet"
-    if any(layer.bias is not None for layer in manifest.layers):
-        return "no RTL core for biases yet"
-    if any(layer.pool > 1 for layer in manifest.layers):
-        return "no RTL core for pooled inputs yet"
-    return None

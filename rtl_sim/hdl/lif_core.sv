@@ -319,6 +319,16 @@ module lif_core #(
     localparam int TW = (TAPS > 1) ? $clog2(TAPS) : 1;
     localparam int OW = $clog2((K - 1) * W + K + 1);         // tap offset width
 
+    // row * H * W as a sum of shifted constants: a few adders, not a multiplier
+    function automatic logic [BW-1:0] row_base(input logic [RB-1:0] row);
+      row_base = '0;
+      for (int b = 0; b < RB; b++) begin
+        if (row[b]) begin
+          row_base = row_base + BW'(HW << b);
+        end
+      end
+    endfunction
+
     // position of the event in the ROM stage, and the taps inside the map
     logic [KW-1:0] dy_lo, dy_hi, dx_lo, dx_hi;
     logic [BW-1:0] center;
@@ -412,10 +422,18 @@ module lif_core #(
       end
       always_ff @(posedge clk_i) begin
         if (!stall) begin
-          t_base_q[p] <= BW'(unit_row * HW) + s0_center;
+          t_base_q[p] <= row_base(unit_row) + s0_center;
         end
       end
-      assign s1_w[p] = t_word_q[p*SLOT_BITS+int'(t_tap_q)*W_BITS+:W_BITS];
+      // the tap's weight: a multiplexer over the taps, no index arithmetic
+      always_comb begin
+        s1_w[p] = '0;
+        for (int k = 0; k < TAPS; k++) begin
+          if (t_tap_q == TW'(k)) begin
+            s1_w[p] = t_word_q[p*SLOT_BITS+k*W_BITS+:W_BITS];
+          end
+        end
+      end
       assign s1_addr[p] = AW'(t_base_q[p] - BW'(t_off_q));
     end
   end
