@@ -143,7 +143,7 @@ import sys
 from sdsnn_hw.cli import main
 print("ready", flush=True)
 for i in range(1000):
-    main(["export", sys.argv[1 + i % 2], sys.argv[3]])
+    main(["export", sys.argv[1 + i % 2], sys.argv[3], "--formats", "mem"])
 """
 
 
@@ -162,7 +162,8 @@ def two_checkpoints(tmp_path_factory):
         model = SpikingMLP(NetworkConfig(sizes=(64, 96, 48, 10)))
         _save_checkpoint(folder / f"c{seed}.pt", model, RunConfig(), classes=10)
         # as the command writes it: the manifest names its checkpoint
-        assert main(["export", str(folder / f"c{seed}.pt"), str(folder / f"e{seed}")]) == 0
+        export = ["export", str(folder / f"c{seed}.pt"), str(folder / f"e{seed}")]
+        assert main([*export, "--formats", "mem"]) == 0  # fast: the kills catch both
         exports.append(_tree(folder / f"e{seed}"))
     return [folder / "c1.pt", folder / "c2.pt"], exports
 
@@ -172,7 +173,7 @@ def test_a_killed_export_leaves_the_old_or_the_new_folder_complete(
 ) -> None:
     checkpoints, exports = two_checkpoints
     out = tmp_path / "export"
-    assert main(["export", str(checkpoints[0]), str(out)]) == 0
+    assert main(["export", str(checkpoints[0]), str(out), "--formats", "mem"]) == 0
     rng = np.random.default_rng(7)
     seen = set()
     for _ in range(12):

@@ -61,9 +61,10 @@ def test_export_from_the_checkpoint_is_byte_identical(demo_run, tmp_path) -> Non
 
 @pytest.fixture(scope="module")
 def conv_run(tmp_path_factory):
-    """A short conv run on digits; the RTL stage is asked for and skipped."""
+    """A short conv run on digits, through the RTL for its first 40 test samples."""
     out = tmp_path_factory.mktemp("conv")
     args = ["run", "--net", "4C3-AP2-FC10", "--epochs", "2", "--time-steps", "6"]
+    args += ["--rtl-samples", "40"]
     result = subprocess.run(
         [SDSNN, *args, "--out", str(out), "--quiet"], capture_output=True, text=True
     )
@@ -71,14 +72,13 @@ def conv_run(tmp_path_factory):
     return out, result.stdout, json.loads((out / "summary.json").read_text())
 
 
-def test_a_conv_run_trains_exports_and_checks_golden_and_skips_rtl(conv_run) -> None:
-    out, stdout, summary = conv_run
+def test_a_conv_run_trains_exports_and_checks_golden_and_rtl(conv_run) -> None:
+    out, _, summary = conv_run
     assert summary["net"] == "4C3-AP2-FC10" and summary["network"] == [64, 256, 10]
     assert summary["qat_golden_mismatches"] == 0
     assert summary["accuracy_qat"] == summary["accuracy_golden"] > 0.3  # chance: 0.1
-    assert summary["rtl"] == {"skipped": "no RTL core for layer kind conv yet"}
-    assert "rtl: skipped, no RTL core for layer kind conv yet" in stdout
-    assert "accuracy_rtl" not in summary and "rtl" not in summary["seconds"]
+    assert (summary["rtl_samples"], summary["rtl_mismatches"]) == (40, 0)
+    assert summary["rtl_counters_match_golden"] and summary["rtl_predictions_match_golden"]
     assert summary["layouts"][0] in ("dense_kernels", "kernel_list")
     assert summary["bias_bits"] == 12
     assert sum(summary["memory_bits_per_layer"]) == summary["memory_bits"]
