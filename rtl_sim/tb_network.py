@@ -30,6 +30,7 @@ import numpy as np
 from cocotb.triggers import ClockCycles, First, ReadOnly, RisingEdge, Timer
 
 from sdsnn_hw.golden import GoldenNetwork, costs_of, run_network
+from sdsnn_hw.layouts import bank_depth
 from sdsnn_hw.manifest import load_manifest
 from sdsnn_hw.memfile import format_mem
 from sdsnn_hw.rtl import write_scratch, write_sim_memories
@@ -162,7 +163,7 @@ class Case:
         cycles = costs_of(alone, [self.spikes_in[:1, :1]])
         shape = first.shape
         _, height, width = shape.out_shape
-        depth = -(-shape.out_channels // self.net.lanes) * height * width
+        depth = bank_depth(shape.out_channels, self.net.lanes) * height * width
         return max(1, int(cycles.step_cycles[0, 0]) - depth - 1)
 
     def limits(self) -> np.ndarray:

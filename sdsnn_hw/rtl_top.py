@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sdsnn_hw.layouts import layouts_for, slot_bits_for
+from sdsnn_hw.layouts import bank_depth, layouts_for, slot_bits_for
 from sdsnn_hw.manifest import LayerSpec, Manifest
 from sdsnn_hw.netspec import CONV
 from sdsnn_hw.neuron import signed_bits_for, unsigned_bits_for
@@ -112,7 +112,7 @@ class CoreShape:
 
     def depth(self, lanes: int) -> int:
         """Bank depth D: unit rows times positions."""
-        return -(-self.out_c // lanes) * self.hw
+        return bank_depth(self.out_c, lanes) * self.hw
 
     def params(self, lanes: int) -> dict[str, int]:
         """The core's parameters (files and plusargs apart)."""
@@ -151,7 +151,7 @@ def core_shape(layer: LayerSpec, lanes: int, target: str) -> CoreShape:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of: {', '.join(TARGETS)}")
     shape = layer.shape
-    rows = -(-layer.out_channels // lanes)
+    rows = bank_depth(layer.out_channels, lanes)
     geometry = {
         "conv": layer.kind == CONV,
         "in_c": layer.in_channels,
