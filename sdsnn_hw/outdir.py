@@ -159,3 +159,24 @@ def _install(tmp: Path, path: Path, kind: str, force: bool, log: Callable[[str],
     os.rename(path, old)
     os.rename(tmp, path)
     shutil.rmtree(old)
+
+
+def add_files(folder: Path, kind: str, names: list[str]) -> bool:
+    """Vouch for files written into a finished output folder of ``kind`` afterwards (a
+    report), so that the command may still replace the folder later.
+
+    Only a folder whose marker vouches for every other file is updated; returns whether
+    the marker now lists ``names``.
+    """
+    folder = Path(folder)
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(marker, dict) or marker.get("kind") != kind:
+        return False
+    if any(name not in names for name in foreign_files(folder, kind)):
+        return False  # files the tool did not write: vouch for nothing
+    marker["files"].update({name: sha256_file(folder / name) for name in names})
+    atomic_write_text(folder / MARKER, json.dumps(marker, indent=2, sort_keys=True) + "\n")
+    return True

@@ -1,4 +1,4 @@
-"""Shared fixtures: a per-checkout Verilator build cache, simulator availability."""
+"""Shared fixtures: a per-checkout Verilator build cache, simulator and browser availability."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ SDSNN = str(Path(sys.executable).with_name("sdsnn"))
 os.environ.setdefault("SDSNN_CACHE_DIR", str(REPO / "build" / "cache"))
 # .ci/run installs Icarus Verilog and sets this, so there a missing Icarus is a failure.
 REQUIRE_ICARUS = "SDSNN_REQUIRE_ICARUS"
+# .ci/run installs Debian's chromium and sets this: the report tests must open the page.
+REQUIRE_CHROMIUM = "SDSNN_REQUIRE_CHROMIUM"
 
 
 def require_simulator(simulator: str) -> None:
@@ -28,6 +30,21 @@ def require_simulator(simulator: str) -> None:
     pytest.skip(
         "Icarus Verilog (iverilog) is not installed: `apt-get install iverilog` to run this "
         f"test; .ci/run installs it and sets {REQUIRE_ICARUS}=1"
+    )
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The headless browser the report tests open pages in; skips (visibly) where absent,
+    unless CI requires it."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get(REQUIRE_CHROMIUM) == "1":
+        pytest.fail(f"chromium is missing but {REQUIRE_CHROMIUM}=1 requires it")
+    pytest.skip(
+        "chromium is not installed: `apt-get install chromium` (Debian) to run this test; "
+        f".ci/run installs it and sets {REQUIRE_CHROMIUM}=1"
     )
 
 
