@@ -106,14 +106,22 @@ class _Key:
 _STRUCTURE_CHECKS: dict[str, tuple[str, Check]] = {
     "plasticity_steps": ("int", _at_least(1)),
     "shrink": ("float", lambda v: None if 0 < v <= 1 else "must be in (0, 1]"),
-    "regen_q0": ("float", _between(0, 100)),
     "regen_growth": ("float", _above(0)),
+    "regen_q_max": ("float", _between(0, 100)),
+    "regen_q0": ("float", _between(0, 100)),
     "regen_steps": ("int", _at_least(0)),
     "dead_synapses": ("int", _at_least(0)),
     "prune_rate_init": ("float", _between(0, 100)),
+    "rate_gain_tau": ("float", _above(0)),
+    "conv_regen_q0": ("float", _between(0, 100)),
+    "conv_regen_steps": ("int", _at_least(0)),
+    "conv_dead_synapses": ("int", _at_least(0)),
+    "conv_prune_rate_init": ("float", _between(0, 100)),
+    "conv_rate_gain_tau": ("float", _above(0)),
     "prune_rate_max": ("float", _between(0, 100)),
-    "rate_gain_until": ("int", _at_least(0)),
+    "rate_gain_steps": ("int", _at_least(0)),
     "late_rate_gain": ("float", _at_least(0)),
+    "step_iterations": ("int", _at_least(0)),
 }
 
 KEYS: dict[str, _Key] = {
@@ -336,10 +344,12 @@ def check(setup: TrainSetup, source: str) -> None:
             f"{source}: key 'neuron.leak_shift' must be below neuron.v_bits "
             f"({setup.network.v_bits}), got {setup.network.leak_shift}"
         )
-    if setup.structure.prune_rate_init > setup.structure.prune_rate_max:
-        raise ConfigError(
-            f"{source}: key 'structure.prune_rate_init' must be <= structure.prune_rate_max"
-        )
+    for key in ("prune_rate_init", "conv_prune_rate_init"):
+        if getattr(setup.structure, key) > setup.structure.prune_rate_max:
+            raise ConfigError(
+                f"{source}: key 'structure.{key}' must be <= structure.prune_rate_max "
+                f"({setup.structure.prune_rate_max}), got {getattr(setup.structure, key)}"
+            )
     network_config(setup, source)
 
 

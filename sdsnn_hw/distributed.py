@@ -63,6 +63,21 @@ def wait_for_all(ranks: Ranks) -> None:
         dist.barrier()
 
 
+def finish_worker(ranks: Ranks) -> None:
+    """End a rank whose work is done (every file written), once all ranks are here.
+
+    Exits the process without running destructors: tearing down DDP's gloo process
+    group can deadlock, its destructor holding the GIL while it joins a gloo thread
+    that waits for the GIL to release a tensor.
+    """
+    if not ranks.active:
+        return
+    dist.barrier()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def shutdown(ranks: Ranks) -> None:
     if ranks.active and dist.is_initialized():
         dist.destroy_process_group()

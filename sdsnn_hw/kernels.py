@@ -105,8 +105,10 @@ class _LifScan(torch.autograd.Function):
     def backward(ctx, grad_spikes: torch.Tensor, _grad_membranes: torch.Tensor | None):
         v, spikes, pre = ctx.saved_tensors
         v_th = ctx.v_th
-        # |v - v_th| < v_th for integer v, times the surrogate's height 1 / v_th
-        surrogate = (v - v_th).abs_().neg_().add_(v_th).clamp_(0.0, 1.0).div_(v_th)
+        # |v - v_th| <= v_th for integer v, times the surrogate's height 1 / v_th; closed
+        # at v = 0 so that a pruned neuron (no input, no bias) still passes a gradient to
+        # its masked synapses, the drift that regeneration looks at
+        surrogate = (v - v_th).abs_().neg_().add_(v_th + 1.0).clamp_(0.0, 1.0).div_(v_th)
         carry = torch.sub(1.0, spikes)  # the membrane goes on where it did not fire
         if pre is not None:
             inside = (v - pre).abs_().clamp_(0.0, 1.0).neg_().add_(1.0)

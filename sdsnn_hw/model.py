@@ -129,7 +129,8 @@ class _FloorShift(torch.autograd.Function):
 
 
 class _SpikeFn(torch.autograd.Function):
-    """Heaviside ``v >= v_th``; rectangular surrogate of width ``v_th`` on each side."""
+    """Heaviside ``v >= v_th``; rectangular surrogate ``|v - v_th| <= v_th`` (open at
+    ``v = 0``, where a pruned neuron sits)."""
 
     @staticmethod
     def forward(ctx, v: torch.Tensor, v_th: torch.Tensor) -> torch.Tensor:
@@ -139,7 +140,7 @@ class _SpikeFn(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         v, v_th = ctx.saved_tensors
-        window = ((v - v_th).abs() < v_th).to(v.dtype) / v_th
+        window = ((v - v_th).abs() <= v_th).to(v.dtype) / v_th
         return grad * window, None
 
 

@@ -1,9 +1,11 @@
 """SD-SNN structural development: spine ranges, regeneration, neuronal pruning.
 
-A first version of docs' sdsnn-method (section "Structural development") for fully
-connected layers. One call of :meth:`StructureDevelopment.step` is one structure step
-(here: one epoch). Weights are edited in place; masks live here and say which
-synapses survive.
+The rules of docs' sdsnn-method (section "Structural development") for fully connected
+layers, weights (out, in), and convolutions, weights (out, in, k, k). In a convolution a
+synapse is one k x k kernel, scored by its signed sum, and a neuron is a filter. One
+call of :meth:`StructureDevelopment.step` is one structure step; the first one only
+sets the spine ranges. Weights are edited in place; masks live here and say which
+weights survive.
 """
 
 from __future__ import annotations
@@ -13,47 +15,124 @@ from dataclasses import dataclass
 
 import torch
 
+FC, CONV = "fc", "conv"
+
+
+@dataclass(frozen=True)
+class LayerConstants:
+    """The constants that differ between fully connected and convolution layers.
+
+    Attributes:
+        regen_q0: q0, start percentile of the regeneration threshold.
+        regen_steps: T_g, a masked synapse regrows after more than T_g consecutive
+            steps above the percentile (counted from its second step there).
+        dead_synapses: theta, a neuron with fewer surviving mask entries counts as dead.
+        prune_rate_init: initial pruning rate p of the layer, in percent.
+        rate_gain_tau: the rate gain decays as exp(-(t - 2 T_s - 1) / tau).
+    """
+
+    regen_q0: float
+    regen_steps: int
+    dead_synapses: int
+    prune_rate_init: float
+    rate_gain_tau: float
+
 
 @dataclass(frozen=True)
 class StructureConfig:
     """Constants of the structural development, in structure steps.
 
+    The defaults are the ``fast-digits`` preset; ``paper-*`` presets hold the official
+    values. Unprefixed constants of one layer type are the fully connected ones.
+
     Attributes:
         plasticity_steps: T_s, streak length that moves or shrinks a spine range.
         shrink: E, factor applied to both range bounds after a shrinking streak.
-        regen_q0: q0, start percentile of the regeneration threshold.
         regen_growth: base of the percentile schedule q_t = q0 + growth**(t - 2T_s - 1).
-        regen_steps: T_g, steps a pruned synapse must stay above the percentile.
-        dead_synapses: theta, a neuron with fewer surviving synapses counts as dead.
-        prune_rate_init: initial pruning rate p of each pruned layer, in percent.
-        prune_rate_max: cap on p, in percent.
-        rate_gain_until: last step of the exponential rate gain; a small constant after.
-        late_rate_gain: alpha after ``rate_gain_until``.
+        regen_q_max: cap of that schedule, in percent.
+        regen_q0, regen_steps, dead_synapses, prune_rate_init, rate_gain_tau: fully
+            connected :class:`LayerConstants`.
+        conv_regen_q0, conv_regen_steps, conv_dead_synapses, conv_prune_rate_init,
+            conv_rate_gain_tau: the same for convolution layers.
+        prune_rate_max: cap on every layer's p, in percent.
+        rate_gain_steps: fully connected layers: steps after 2 T_s with the exponential
+            gain (the paper's switch at step 60 with T_s = 18 is 24); late_rate_gain after.
+        late_rate_gain: fully connected rate gain after ``rate_gain_steps``.
+        step_iterations: optimiser steps between structure steps; 0: one per epoch.
     """
 
     plasticity_steps: int = 3
     shrink: float = 0.75
+    regen_growth: float = 1.8
+    regen_q_max: float = 99.0
     regen_q0: float = 60.0
-    regen_growth: float = 1.1
     regen_steps: int = 2
     dead_synapses: int = 20
     prune_rate_init: float = 45.0
+    rate_gain_tau: float = 1.0
+    conv_regen_q0: float = 65.0
+    conv_regen_steps: int = 3
+    conv_dead_synapses: int = 10
+    conv_prune_rate_init: float = 5.0
+    conv_rate_gain_tau: float = 5.0
     prune_rate_max: float = 90.0
-    rate_gain_until: int = 60
+    rate_gain_steps: int = 4
     late_rate_gain: float = 0.00075
+    step_iterations: int = 0
 
     @property
     def development_start(self) -> int:
-        """First step after which regeneration and pruning run (t > 2 T_s)."""
+        """Regeneration and pruning run at steps t > 2 T_s."""
         return 2 * self.plasticity_steps
+
+    def regen_percentile(self, q0: float, t: int) -> float:
+        """q_t = min(q0 + growth**(t - 2 T_s - 1), q_max), in percent."""
+        return min(q0 + self.regen_growth ** (t - self.development_start - 1), self.regen_q_max)
+
+    def rate_gain(self, kind: str, t: int) -> float:
+        """The gain of the rate update at step t: exp(-(t - 2 T_s - 1) / tau); a fully
+        connected layer switches to ``late_rate_gain`` ``rate_gain_steps`` steps in."""
+        since = t - self.development_start - 1
+        if kind == FC and since >= self.rate_gain_steps:
+            return self.late_rate_gain
+        return math.exp(-since / self.constants(kind).rate_gain_tau)
+
+    def constants(self, kind: str) -> LayerConstants:
+        """The constants of a layer of ``kind`` (:data:`FC` or :data:`CONV`)."""
+        if kind == CONV:
+            return LayerConstants(
+                self.conv_regen_q0,
+                self.conv_regen_steps,
+                self.conv_dead_synapses,
+                self.conv_prune_rate_init,
+                self.conv_rate_gain_tau,
+            )
+        return LayerConstants(
+            self.regen_q0,
+            self.regen_steps,
+            self.dead_synapses,
+            self.prune_rate_init,
+            self.rate_gain_tau,
+        )
+
+
+def synapses(x: torch.Tensor) -> torch.Tensor:
+    """Per synapse (out, in): ``x`` itself (fc), or its sum over each kernel (conv)."""
+    return x.sum(dim=(2, 3)) if x.dim() == 4 else x
+
+
+def layer_kind(weight: torch.Tensor) -> str:
+    return CONV if weight.dim() == 4 else FC
 
 
 class _LayerState:
-    """Per-synapse and per-neuron state of one layer, shaped like its weight (out, in)."""
+    """Per-weight spine state and mask (shaped like the weight), per-synapse regeneration
+    state (out, in) and per-neuron pruning state (out,) of one layer."""
 
     def __init__(self, weight: torch.Tensor, prune_rate: float) -> None:
         top = weight.max().item()
         zeros = torch.zeros_like(weight)
+        per_synapse = torch.zeros_like(synapses(weight))
         self.r_plus = torch.full_like(weight, top)
         self.r_minus = torch.full_like(weight, -top)
         self.n_plus, self.n_minus, self.n_zero = zeros.clone(), zeros.clone(), zeros.clone()
@@ -63,10 +142,12 @@ class _LayerState:
         self.shrinking = torch.zeros_like(weight, dtype=torch.bool)
         self.prev_abs = weight.abs()
         self.mask = torch.ones_like(weight)
-        self.regen_streak = zeros.clone()
+        self.regen_streak = per_synapse.clone()
+        self.regen_last = torch.zeros_like(per_synapse, dtype=torch.bool)
+        self.regrown_ever = torch.zeros_like(per_synapse, dtype=torch.bool)
         self.pruned = torch.zeros(weight.shape[0], dtype=torch.bool)
         self.prune_rate = prune_rate
-        self.regrown = 0  # synapses regenerated so far
+        self.regrown = 0  # regrowth events so far
 
 
 def _follow_streak(
@@ -77,7 +158,8 @@ def _follow_streak(
     overshoot: torch.Tensor,
     steps: int,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Move a spine bound by the mean overshoot once a weight stays beyond it ``steps`` times.
+    """Move a spine bound by the summed overshoot / ``steps`` once a weight stayed beyond
+    it ``steps`` times in a row.
 
     Returns the new bound, streak count and summed overshoot (both reset where it moved).
     """
@@ -89,15 +171,16 @@ def _follow_streak(
 
 
 class StructureDevelopment:
-    """Adaptive sparse structure development over a list of weight matrices.
+    """Adaptive sparse structure development over a network's weight tensors.
 
     Args:
-        weights: the float weight parameters (out, in), first layer first.
-        prunable: per layer, whether its neurons (rows) may be pruned.
-        n_classes: K in the fully connected rate adaptation.
+        weights: the float weight parameters, first layer first: (out, in) for fully
+            connected layers, (out, in, k, k) for convolutions.
+        prunable: per layer, whether its neurons may be pruned (not the output layer's).
+        n_classes: K, the rate adaptation's denominator after the last pruned layer.
         config: the constants.
-        biases: per layer its bias parameter (out,) or None; a pruned neuron's bias is
-            zeroed with its synapses, so that it can neither fire nor survive export.
+        biases: per layer its bias parameter (out,) or None; the bias of a neuron without
+            a surviving synapse is zeroed, so that it can neither fire nor survive export.
     """
 
     def __init__(
@@ -109,31 +192,17 @@ class StructureDevelopment:
         biases: list[torch.nn.Parameter | None] | None = None,
     ) -> None:
         if len(weights) != len(prunable):
-            raise ValueError("one prunable flag per weight matrix is needed")
+            raise ValueError("one prunable flag per weight tensor is needed")
         self.biases = biases or [None] * len(weights)
         if len(self.biases) != len(weights):
-            raise ValueError("one bias (or None) per weight matrix is needed")
+            raise ValueError("one bias (or None) per weight tensor is needed")
         self.weights = weights
         self.prunable = prunable
         self.n_classes = n_classes
         self.config = config
+        self.rules = [config.constants(layer_kind(w)) for w in weights]
         self.states: list[_LayerState] | None = None
         self.step_count = 0
-
-    def report(self) -> dict[str, list]:
-        """Per layer: neurons pruned, synapses regenerated, final pruning rate p (%).
-
-        Layers whose neurons are never pruned report ``None`` as their rate.
-        """
-        states = self.states or []
-        return {
-            "pruned_neurons": [int(s.pruned.sum()) for s in states],
-            "regrown_synapses": [s.regrown for s in states],
-            "prune_rate_percent": [
-                round(s.prune_rate, 2) if prunable else None
-                for s, prunable in zip(states, self.prunable, strict=True)
-            ],
-        }
 
     @property
     def masks(self) -> list[torch.Tensor]:
@@ -141,19 +210,54 @@ class StructureDevelopment:
             return [torch.ones_like(w) for w in self.weights]
         return [s.mask for s in self.states]
 
+    def report(self, integers: list[torch.Tensor] | None = None) -> dict:
+        """Per layer: neurons pruned, regrowth events, rate p (%, None where no neuron
+        is prunable), masked fraction of the weights; the paper's pruning rate (masked
+        / all weights of the pruned layers); regrown synapses still unmasked.
+
+        With the exported ``integers`` of every layer's weights also: regrown synapses
+        with a non-zero integer weight, and pruned neurons that got one back.
+        """
+        states, masks = self.states or [], self.masks
+        masked = [int((m == 0).sum()) for m in masks]
+        pruned_layers = [i for i, p in enumerate(self.prunable) if p]
+        total = sum(masks[i].numel() for i in pruned_layers)
+        paper_rate = sum(masked[i] for i in pruned_layers) / total if total else 0.0
+        report = {
+            "pruned_neurons": [int(s.pruned.sum()) for s in states],
+            "regrown_synapses": [s.regrown for s in states],
+            "prune_rate_percent": [
+                round(s.prune_rate, 2) if self.prunable[i] else None for i, s in enumerate(states)
+            ],
+            "masked_fraction": [round(n / masks[i].numel(), 4) for i, n in enumerate(masked)],
+            "paper_pruning_rate": round(paper_rate, 4),
+            "regrown_unmasked": [
+                int((s.regrown_ever & (synapses(s.mask) > 0)).sum()) for s in states
+            ],
+        }
+        if integers is not None and states:
+            alive = [(integers[i] * s.mask).abs() for i, s in enumerate(states)]
+            report["regrown_exported"] = [
+                int((s.regrown_ever & (synapses(alive[i]) > 0)).sum()) for i, s in enumerate(states)
+            ]
+            report["revived_neurons"] = [
+                int((s.pruned & (alive[i].flatten(1).sum(dim=1) > 0)).sum())
+                for i, s in enumerate(states)
+            ]
+        return report
+
     @torch.no_grad()
     def apply_masks(self) -> None:
-        """W <- W * M: pruned synapses back to exactly zero, pruned neurons' biases too."""
+        """W <- W * M: masked weights back to exactly zero, dead neurons' biases too."""
         for w, m in zip(self.weights, self.masks, strict=True):
             w.mul_(m)
-        self._zero_pruned_biases()
+        self._zero_dead_biases()
 
-    def _zero_pruned_biases(self) -> None:
-        if self.states is None:
-            return
-        for bias, state in zip(self.biases, self.states, strict=True):
+    def _zero_dead_biases(self) -> None:
+        masks = self.masks
+        for i, bias in enumerate(self.biases):
             if bias is not None:
-                bias[state.pruned] = 0.0
+                bias[masks[i].flatten(1).sum(dim=1) == 0] = 0.0
 
     @torch.no_grad()
     def step(self) -> None:
@@ -162,21 +266,22 @@ class StructureDevelopment:
         self.step_count += 1
         if self.states is None:
             self.states = [
-                _LayerState(w.detach().clone(), self.config.prune_rate_init) for w in self.weights
+                _LayerState(w.detach().clone(), rule.prune_rate_init)
+                for w, rule in zip(self.weights, self.rules, strict=True)
             ]
             return
         cfg = self.config
-        for w, state, prunable in zip(self.weights, self.states, self.prunable, strict=True):
+        for index, (w, state) in enumerate(zip(self.weights, self.states, strict=True)):
             self._range_dynamics(w * state.mask, state)
             if t > cfg.plasticity_steps:
                 w.copy_(torch.maximum(torch.minimum(w, state.r_plus), state.r_minus))
             if t > cfg.development_start:
-                self._regenerate(w, state, t)
-                if prunable:
+                self._regenerate(w, state, self.rules[index], t)
+                if self.prunable[index]:
                     self._prune_neurons(state)
-                    self._adapt_rate(state, t)
+                    self._adapt_rate(index, t)
             w.mul_(state.mask)
-        self._zero_pruned_biases()
+        self._zero_dead_biases()
 
     def _range_dynamics(self, w: torch.Tensor, s: _LayerState) -> None:
         ts = self.config.plasticity_steps
@@ -193,45 +298,51 @@ class StructureDevelopment:
 
         magnitude = w.abs()
         shrinking = magnitude < s.prev_abs
-        streak = shrinking & s.shrinking
-        s.n_zero = torch.where(streak, s.n_zero + 1, 0.0)
+        s.n_zero = torch.where(shrinking & s.shrinking, s.n_zero + 1, 0.0)
         shrink = s.n_zero >= ts
         s.r_plus = torch.where(shrink, s.r_plus * self.config.shrink, s.r_plus)
         s.r_minus = torch.where(shrink, s.r_minus * self.config.shrink, s.r_minus)
-        s.n_zero[shrink] = 0.0
+        s.n_zero = torch.where(shrink, 0.0, s.n_zero)
         s.shrinking = shrinking
         s.prev_abs = magnitude
 
-    def _regenerate(self, w: torch.Tensor, s: _LayerState, t: int) -> None:
-        cfg = self.config
-        q = min(cfg.regen_q0 + cfg.regen_growth ** (t - cfg.development_start - 1), 99.0)
-        threshold = torch.quantile(w.flatten(), q / 100.0)
-        eligible = (s.mask == 0) & (w > threshold)
-        s.regen_streak = torch.where(eligible, s.regen_streak + 1, 0.0)
-        regrow = s.regen_streak > cfg.regen_steps
-        s.mask[regrow] = 1.0
-        s.regen_streak[regrow] = 0.0
+    def _regenerate(self, w: torch.Tensor, s: _LayerState, rule: LayerConstants, t: int) -> None:
+        q = self.config.regen_percentile(rule.regen_q0, t)
+        score = synapses(w)
+        threshold = torch.quantile(score.flatten(), q / 100.0)
+        eligible = (synapses(s.mask) == 0) & (score > threshold)
+        # a streak grows only while a synapse stays eligible from one step to the next
+        s.regen_streak = torch.where(eligible & s.regen_last, s.regen_streak + 1, 0.0)
+        s.regen_last = eligible
+        regrow = s.regen_streak > rule.regen_steps
+        s.mask[regrow] = 1.0  # (out, in) selects whole kernels; W keeps its drifted value
+        s.regen_streak = torch.where(regrow, 0.0, s.regen_streak)
+        s.regrown_ever |= regrow
         s.regrown += int(regrow.sum())
 
     def _prune_neurons(self, s: _LayerState) -> None:
-        n_neurons = s.mask.shape[0]
-        target = int(n_neurons * s.prune_rate / 100.0)
-        missing = target - int(s.pruned.sum())
-        if missing <= 0:
-            return
+        target = int(s.mask.shape[0] * s.prune_rate / 100.0)
+        missing = max(target - int(s.pruned.sum()), 0)
         spine = s.r_plus + s.r_minus.abs()
-        spread = (spine.max() - spine.min()).clamp(min=1e-12)
-        activity = ((spine - spine.min()) / spread * s.mask).sum(dim=1)
-        activity[s.pruned] = math.inf
+        # D_j = sum of unit(spine) * M; unit()'s division by the layer's spread is left
+        # out: a positive factor for the whole layer changes no ranking
+        activity = ((spine - spine.min()) * s.mask).flatten(1).sum(dim=1)
+        activity[s.pruned] = math.inf  # cumulative: never picked a second time
         victims = torch.argsort(activity, stable=True)[:missing]
         s.pruned[victims] = True
         s.mask[victims] = 0.0
 
-    def _adapt_rate(self, s: _LayerState, t: int) -> None:
-        cfg = self.config
-        alive = int(((s.mask > 0).sum(dim=1) >= cfg.dead_synapses).sum())
-        if t <= cfg.rate_gain_until:
-            alpha = math.exp(-(t - cfg.development_start - 1))
-        else:
-            alpha = cfg.late_rate_gain
-        s.prune_rate = min(s.prune_rate + alpha * alive / self.n_classes, cfg.prune_rate_max)
+    def _alive(self, index: int) -> int:
+        """A_l: neurons of layer ``index`` with at least theta surviving mask entries."""
+        mask = self.states[index].mask
+        return int((mask.flatten(1).sum(dim=1) >= self.rules[index].dead_synapses).sum())
+
+    def _adapt_rate(self, index: int, t: int) -> None:
+        """p_l += gain(t) * A_l / A_{l+1}, with A_{l+1} = K after the last pruned layer."""
+        cfg, s = self.config, self.states[index]
+        gain = cfg.rate_gain(layer_kind(s.mask), t)
+        nxt = index + 1
+        last = nxt == len(self.weights) or not self.prunable[nxt]
+        following = self.n_classes if last else self._alive(nxt)
+        ratio = self._alive(index) / max(following, 1)
+        s.prune_rate = min(s.prune_rate + gain * ratio, cfg.prune_rate_max)

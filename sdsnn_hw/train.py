@@ -3,8 +3,8 @@
 :func:`train` trains a model in memory (the training stage of ``sdsnn run``);
 :mod:`sdsnn_hw.trainer` holds the loop, with checkpoints, metrics, resume and several
 processes. ``python -m sdsnn_hw.train`` is ``sdsnn train`` for ``torchrun``.
-Structural development prunes the fully connected layers; convolution layers train
-without pruning for now (their kernels and filters are a later step).
+Structural development prunes fully connected neurons and convolution filters
+(:mod:`sdsnn_hw.structure`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ GRAD_PRECISIONS = ("float32", "bfloat16")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser, schedule and device; one structure step runs after every epoch.
+    """Optimiser, schedule and device (when structure steps run: ``StructureConfig``).
 
     Attributes:
         epochs: passes over the training split.

@@ -38,8 +38,15 @@ def load_structure_state(structure: StructureDevelopment, state: dict[str, Any])
     if state["layers"] is None:
         structure.states = None
         return
+    expected = set(vars(_LayerState(torch.zeros(1, 1), 0.0)))
     layers = []
     for fields in state["layers"]:
+        if set(fields) != expected:
+            raise TrainStateError(
+                f"structure state with fields {sorted(fields)}, expected {sorted(expected)}: "
+                "written by another version of sdsnn_hw.structure, so training cannot resume "
+                "from it (sdsnn export still reads its weights)"
+            )
         layer = _LayerState.__new__(_LayerState)
         layer.__dict__.update(fields)
         layers.append(layer)

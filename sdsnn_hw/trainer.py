@@ -1,4 +1,5 @@
-"""The training loop: batches, a structure step after every epoch, metrics, checkpoints.
+"""The training loop: batches, structure steps (per epoch or every N batches), metrics,
+checkpoints.
 
 Resume is exact: a checkpoint holds the model, the optimiser, the scheduler, the
 structure state, every random generator and the position inside the epoch (its
@@ -35,7 +36,6 @@ from sdsnn_hw.distributed import (
 from sdsnn_hw.fileio import atomic_write_text
 from sdsnn_hw.kernels import GRAD_DTYPES
 from sdsnn_hw.model import SpikingNetwork, Trace, predict
-from sdsnn_hw.netspec import FC
 from sdsnn_hw.rate_code import rate_spikes
 from sdsnn_hw.structure import StructureConfig, StructureDevelopment
 from sdsnn_hw.train import TrainConfig, TrainResult
@@ -105,6 +105,12 @@ def training_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+@torch.no_grad()
+def integer_weights(model: SpikingNetwork) -> list[torch.Tensor]:
+    """Every layer's Brevitas integer weights, the values the exporter writes."""
+    return [model.quantized_layer(i).weights for i in range(len(model.layers))]
+
+
 class Trainer:
     """Trains ``model`` on ``dataset``; with ``out``, writes metrics and checkpoints there.
 
@@ -142,15 +148,16 @@ class Trainer:
         self.dataset, self.progress, self.log = dataset, progress, log
         self.model = model.to(self.device)
         self.model.grad_dtype = GRAD_DTYPES[config.grad_precision]
-        fc = [layer for layer, s in zip(model.layers, model.shapes, strict=True) if s.kind == FC]
+        layers = list(model.layers)
         self.structure = StructureDevelopment(
-            [layer.weight for layer in fc],
-            [layer is not model.layers[-1] for layer in fc],  # never prune the output neurons
+            [layer.weight for layer in layers],
+            [layer is not layers[-1] for layer in layers],  # never prune the output neurons
             dataset.n_classes,
             structure_config,
-            biases=[layer.bias for layer in fc],
+            biases=[layer.bias for layer in layers],
         )
-        self.structure.step()  # step 0 sets the spine ranges from the initial weights
+        # step 0, the spine ranges, comes after the first epoch (or step_iterations) of training
+        self.step_iterations = structure_config.step_iterations
         self.optimizer = make_optimizer(model, config)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.generator = torch.Generator(self.device).manual_seed(config.seed)
@@ -217,7 +224,10 @@ class Trainer:
         index = p.order[p.batch * size : (p.batch + 1) * size]
         labels = self.y_train[index]
         # every rank encodes the whole batch from the same generator, then takes its shard
-        spikes = rate_spikes(self.x_train[index], self.model.config.time_steps, self.generator)
+        if self.x_train.dim() == 3:  # event frames: the spikes themselves, made time-major
+            spikes = self.x_train[index].transpose(0, 1).contiguous()
+        else:
+            spikes = rate_spikes(self.x_train[index], self.model.config.time_steps, self.generator)
         part = self.ranks.shard(len(index))
         counts = self.net(spikes[:, part], time_major=True)
         loss_sum = functional.cross_entropy(counts, labels[part], reduction="sum")
@@ -238,16 +248,20 @@ class Trainer:
         p.seen += len(index)
         p.batch += 1
         p.seconds += time.perf_counter() - started
+        every = self.step_iterations
+        if every and (p.epoch * self.batches_per_epoch + p.batch) % every == 0:
+            self.structure_step()
 
     def _end_epoch(self) -> None:
         p = self.position
         started = time.perf_counter()
-        self.structure_step()
+        if not self.step_iterations:
+            self.structure_step()
         structure_seconds = time.perf_counter() - started
         self.scheduler.step()
         started = time.perf_counter()
         test_accuracy, spike_rates = self._evaluate()
-        report = self.structure.report()
+        report = self.structure.report(integer_weights(self.model))
         self.metrics.append(
             {
                 "epoch": p.epoch + 1,
@@ -256,8 +270,13 @@ class Trainer:
                 "test_accuracy": test_accuracy,
                 "learning_rate": self.optimizer.param_groups[0]["lr"],
                 "pruning_rate": [float((m == 0).float().mean()) for m in self.structure.masks],
+                "paper_pruning_rate": report["paper_pruning_rate"],
+                "structure_steps": self.structure.step_count,
                 "pruned_neurons": report["pruned_neurons"],
                 "regrown_synapses": report["regrown_synapses"],
+                "regrown_unmasked": report["regrown_unmasked"],
+                "regrown_exported": report.get("regrown_exported", []),
+                "revived_neurons": report.get("revived_neurons", []),
                 "prune_rate_percent": report["prune_rate_percent"],
                 "spike_rate": spike_rates,
                 "seconds": round(p.seconds, 3),
@@ -284,7 +303,8 @@ class Trainer:
 
     def structure_step(self) -> None:
         """One structure step on rank 0, copied to every rank, then checked identical."""
-        if self.ranks.main:
+        # step 0 builds the state every rank needs to receive the broadcast into
+        if self.ranks.main or self.structure.states is None:
             self.structure.step()
         tensors = [*self.model.parameters(), *train_state.structure_tensors(self.structure)]
         scalars = train_state.structure_scalars(self.structure)

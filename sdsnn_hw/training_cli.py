@@ -102,7 +102,13 @@ def _without_nproc(argv: list[str]) -> list[str]:
 def train_command(args: argparse.Namespace) -> int:
     """Run ``sdsnn train``; exit code 0, or an exception the command line reports."""
     from sdsnn_hw.data import load_dataset
-    from sdsnn_hw.distributed import init_from_env, launch, shutdown, wait_for_all
+    from sdsnn_hw.distributed import (
+        finish_worker,
+        init_from_env,
+        launch,
+        shutdown,
+        wait_for_all,
+    )
     from sdsnn_hw.model import SpikingNetwork
     from sdsnn_hw.trainer import Trainer, training_device
 
@@ -133,6 +139,7 @@ def train_command(args: argparse.Namespace) -> int:
         if ranks.main:
             best = max((m["test_accuracy"] for m in result.metrics), default=float("nan"))
             print(f"best test accuracy {best:.4f}; {args.out}: metrics.jsonl, last.pt, best.pt")
+        finish_worker(ranks)
     finally:
         shutdown(ranks)
     return 0

@@ -28,7 +28,8 @@ def test_every_preset_is_valid_and_round_trips(name: str) -> None:
 def test_presets_command_lists_and_shows(capsys) -> None:
     assert main(["presets"]) == 0
     listed = capsys.readouterr().out
-    assert {"fast-digits", "fashion-mlp", "digits-conv"} <= {
+    names = {"fast-digits", "fast-fmnist", "fashion-mlp", "digits-conv", "paper-mnist"}
+    assert names | {"paper-nmnist", "paper-dvsgesture"} <= {
         line.split()[0] for line in listed.splitlines()
     }
     assert main(["presets", "--show", "fashion-mlp"]) == 0
@@ -57,6 +58,12 @@ def test_presets_command_lists_and_shows(capsys) -> None:
         ("[optimizer]\nlearning_rate = nan\n", "key 'optimizer.learning_rate' must be a finite"),
         ("[compute]\ngrad_precision = 'fp16'\n", "key 'compute.grad_precision' must be one of"),
         ("[structure]\nprune_rate_init = 95.0\n", "key 'structure.prune_rate_init' must be <="),
+        (
+            "[structure]\nconv_prune_rate_init = 95.0\n",
+            "key 'structure.conv_prune_rate_init' must be <= structure.prune_rate_max (90.0)",
+        ),
+        ("[structure]\nstep_iterations = -1\n", "key 'structure.step_iterations' must be >= 0"),
+        ("[structure]\nrate_gain_until = 60\n", "unknown key 'structure.rate_gain_until'"),
         ("seed = -1\n", "key 'seed' must be >= 0, got -1"),
         ("[schedule\n", "not valid TOML"),
     ],
@@ -134,3 +141,22 @@ def test_a_gpu_run_without_a_gpu_exits_2_before_anything_is_written(tmp_path, ca
         capsys.readouterr().err
     )
     assert not out.exists()
+
+
+def test_paper_presets_hold_the_official_constants() -> None:
+    """sdsnn-method: T_s = 18, E = 0.75, q0 60 fc / 65 conv (55 fc on DVS-Gesture),
+    T_g 10 / 18, theta 20 / 10, p0 35 / 45 / 60 fc and 5 conv, gain switch at step 60."""
+    from sdsnn_hw.structure import CONV, FC, LayerConstants
+
+    rates = {"paper-mnist": (60.0, 35.0, 20), "paper-nmnist": (60.0, 45.0, 20)}
+    rates["paper-dvsgesture"] = (55.0, 60.0, 64)
+    for name, (q0, p0, steps) in rates.items():
+        setup = cfg.preset(name)
+        s = setup.structure
+        assert (s.plasticity_steps, s.shrink, s.regen_growth, s.regen_q_max) == (18, 0.75, 1.1, 99)
+        assert s.constants(FC) == LayerConstants(q0, 10, 20, p0, 1.0)
+        assert s.constants(CONV) == LayerConstants(65.0, 18, 10, 5.0, 5.0)
+        assert s.development_start + s.rate_gain_steps == 60 and s.late_rate_gain == 0.00075
+        assert setup.net.startswith("15C3-AP2-40C3-AP2-FC300-FC1") and setup.biases is True
+        assert setup.network.time_steps == steps and setup.training.epochs == 300
+        assert (setup.training.batch_size, setup.training.learning_rate) == (100, 1e-3)

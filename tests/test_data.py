@@ -1,4 +1,5 @@
 import gzip
+import re
 import struct
 
 import numpy as np
@@ -51,9 +52,117 @@ def test_truncated_idx_file_is_reported(tmp_path) -> None:
         read_idx(path)
 
 
-def test_missing_fashion_mnist_points_at_the_package(tmp_path) -> None:
-    with pytest.raises(DataError, match="dataset-fashion-mnist"):
-        load_dataset("fashion-mnist", tmp_path)
+def test_mnist_reads_uncompressed_idx_files(tmp_path, rng) -> None:
+    for prefix, n in (("train", 5), ("t10k", 3)):
+        parts = (("images-idx3", rng.integers(0, 256, (n, 28, 28))),)
+        parts += (("labels-idx1", rng.integers(0, 10, n)),)
+        for kind, array in parts:
+            _write_idx(tmp_path / f"{prefix}-{kind}-ubyte.gz", array)
+            raw = gzip.decompress((tmp_path / f"{prefix}-{kind}-ubyte.gz").read_bytes())
+            (tmp_path / f"{prefix}-{kind}-ubyte.gz").unlink()
+            (tmp_path / f"{prefix}-{kind}-ubyte").write_bytes(raw)
+    data = load_dataset("mnist", tmp_path)
+    assert data.x_train.shape == (5, 784) and data.name == "mnist" and data.n_classes == 10
+
+
+@pytest.mark.parametrize(
+    ("name", "folder", "message"),
+    [
+        (
+            "fashion-mnist",
+            "empty",
+            "expected train-images-idx3-ubyte.gz or train-images-idx3-ubyte",
+        ),
+        ("mnist", None, "data set 'mnist' is read from files: set key 'data.data_dir'"),
+        ("mnist", "missing", "missing: the mnist data folder does not exist"),
+        ("nmnist", "empty", "Train: folder not found; expected Train/<digit>/<id>.bin"),
+        ("dvsgesture", "empty", "ibmGestureTrain: folder not found; expected ibmGestureTrain/"),
+    ],
+)
+def test_a_missing_data_folder_says_what_is_expected_where(tmp_path, name, folder, message):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=re.escape(message)):
+        load_dataset(name, None if folder is None else tmp_path / folder)
+
+
+def test_the_cli_exits_2_on_a_missing_data_folder(tmp_path, capsys) -> None:
+    from sdsnn_hw.cli import EXIT_USAGE, main
+
+    args = ["train", "--preset", "paper-mnist", "--set", f"data.data_dir='{tmp_path}/none'"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == EXIT_USAGE
+    assert f"{tmp_path}/none: the mnist data folder does not exist" in capsys.readouterr().err
+
+
+def _nmnist_bin(events) -> bytes:
+    """tonic's / the original N-MNIST .bin: x, y, polarity bit 7 + 23-bit time (us)."""
+    out = bytearray()
+    for x, y, p, t in events:
+        out += bytes([x, y, (p << 7) | (t >> 16), (t >> 8) & 255, t & 255])
+    return bytes(out)
+
+
+def test_nmnist_bin_files_become_event_frames(tmp_path) -> None:
+    events = [(1, 1, 1, 0), (2, 1, 0, 70000), (33, 5, 1, 100000), (0, 3, 1, 50000)]
+    assert read_nmnist_bin_bytes(tmp_path, _nmnist_bin(events)).tolist() == [
+        list(e) for e in events
+    ]
+    for split, digit in (("Train", 3), ("Train", 7), ("Test", 9)):
+        (tmp_path / split / str(digit)).mkdir(parents=True)
+        (tmp_path / split / str(digit) / "00001.bin").write_bytes(_nmnist_bin(events))
+    data = load_dataset("nmnist", tmp_path)
+    assert data.x_train.shape == (2, 20, 2 * 32 * 32) and data.x_train.dtype == np.uint8
+    assert data.y_train.tolist() == [3, 7] and data.y_test.tolist() == [9]
+    frames = data.x_test[0].reshape(20, 2, 32, 32)
+    # one border pixel cropped: (1, 1) -> (0, 0); x = 33 and x = 0 fall outside
+    # bins of 100000 / 20 us: t = 0 -> 0, 70000 -> 14, the last event -> 19 (clipped)
+    assert frames[0, 1, 0, 0] == 1 and frames[14, 0, 0, 1] == 1
+    assert int(frames.sum()) == 2
+    assert encode_rate(data.x_test, 20, seed=5) is not None
+    with pytest.raises(DataError, match=r"'neuron\.time_steps' must be 20, got 12"):
+        encode_rate(data.x_test, 12, seed=5)
+    (tmp_path / "Test" / "9" / "00002.bin").write_bytes(b"\x00" * 7)
+    with pytest.raises(DataError, match="7 bytes, not a whole number of 5-byte events"):
+        load_dataset("nmnist", tmp_path)
+
+
+def read_nmnist_bin_bytes(folder, raw: bytes) -> np.ndarray:
+    from sdsnn_hw.data_events import read_nmnist_bin
+
+    (folder / "one.bin").write_bytes(raw)
+    return read_nmnist_bin(folder / "one.bin")
+
+
+def test_dvsgesture_npy_files_become_downsampled_frames(tmp_path) -> None:
+    events = np.array([[0, 0, 1, 0], [127, 4, 0, 640], [8, 127, 1, 1279]], np.float64)
+    for split, label in (("ibmGestureTrain", 10), ("ibmGestureTest", 0)):
+        (tmp_path / split / "user01_fluorescent").mkdir(parents=True)
+        np.save(tmp_path / split / "user01_fluorescent" / f"{label}.npy", events)
+    data = load_dataset("dvsgesture", tmp_path)
+    assert data.x_train.shape == (1, 64, 2 * 32 * 32) and data.n_classes == 11
+    assert data.y_train.tolist() == [10] and data.y_test.tolist() == [0]
+    frames = data.x_train[0].reshape(64, 2, 32, 32)
+    # 4 x 4 sensor pixels per input; 64 bins over 1279: t = 640 -> bin 32
+    assert frames[0, 1, 0, 0] == 1 and frames[32, 0, 1, 31] == 1 and frames[63, 1, 31, 2] == 1
+    assert int(frames.sum()) == 3
+    np.save(tmp_path / "ibmGestureTest" / "user01_fluorescent" / "11.npy", events)
+    with pytest.raises(DataError, match=r"11\.npy: the file name must be the class 0\.\.10"):
+        load_dataset("dvsgesture", tmp_path)
+
+
+def test_event_frames_train_through_the_trainer(tmp_path) -> None:
+    """Frames go in as spikes: no rate coding, T from the data."""
+    from sdsnn_hw.data import Dataset
+    from sdsnn_hw.model import NetworkConfig, SpikingNetwork
+    from sdsnn_hw.structure import StructureConfig
+    from sdsnn_hw.train import TrainConfig, train
+
+    rng = np.random.default_rng(0)
+    frames = (rng.random((12, 4, 2 * 4 * 4)) < 0.3).astype(np.uint8)
+    labels = np.arange(12) % 2
+    data = Dataset("events", frames, labels, frames[:4], labels[:4], 2, (2, 4, 4))
+    model = SpikingNetwork(NetworkConfig(net="FC6-FC2", input_shape=(2, 4, 4), time_steps=4))
+    result = train(data, model, TrainConfig(epochs=2, batch_size=4), StructureConfig(), False)
+    assert len(result.metrics) == 2 and 0.0 <= result.metrics[-1]["test_accuracy"] <= 1.0
 
 
 def test_stimulus_roundtrip_and_errors(tmp_path, rng) -> None:

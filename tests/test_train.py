@@ -21,6 +21,7 @@ hidden = [256]
 time_steps = 12
 [structure]
 plasticity_steps = 1
+step_iterations = 120  # three structure steps an epoch: pruning from the fourth (t = 3)
 [schedule]
 epochs = 3
 batch_size = 4
@@ -115,7 +116,10 @@ def test_checkpoints_hold_everything_and_load_weights_only(uninterrupted, tmp_pa
     assert {"loss", "train_accuracy", "test_accuracy", "pruning_rate", "pruned_neurons"} <= set(
         line
     )
-    assert {"regrown_synapses", "spike_rate", "seconds"} <= set(line)
+    assert {"regrown_synapses", "spike_rate", "seconds", "paper_pruning_rate"} <= set(line)
+    assert {"regrown_unmasked", "regrown_exported", "revived_neurons", "structure_steps"} <= set(
+        line
+    )
     assert not [p.name for p in straight.iterdir() if p.name.endswith(".tmp")]
     assert main(["export", str(straight / "best.pt"), str(tmp_path / "export")]) == 0
 
@@ -153,3 +157,55 @@ def test_a_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
     saved = load(out / "last.pt")
     assert saved["position"]["batch"] == 4
     assert all(torch.isfinite(t).all() for t in saved["model"].values())
+
+
+def _tiny_trainer(epochs: int, step_iterations: int):
+    import numpy as np
+
+    from sdsnn_hw.data import Dataset
+    from sdsnn_hw.model import NetworkConfig, SpikingNetwork
+    from sdsnn_hw.structure import StructureConfig
+    from sdsnn_hw.train import TrainConfig
+    from sdsnn_hw.trainer import Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 16), dtype=np.float32)
+    data = Dataset("tiny", x, np.arange(12) % 2, x[:4], np.arange(4) % 2, 2, (1, 4, 4))
+    torch.manual_seed(0)
+    model = SpikingNetwork(NetworkConfig(sizes=(16, 6, 2), time_steps=4))
+    config = TrainConfig(epochs=epochs, batch_size=4)
+    structure = StructureConfig(step_iterations=step_iterations)
+    return Trainer(data, model, config, structure, progress=False)
+
+
+def test_the_first_structure_step_comes_after_the_first_epoch() -> None:
+    """Step 0 sets the spine ranges from the weights after one epoch of training."""
+    trainer = _tiny_trainer(epochs=1, step_iterations=0)
+    initial = trainer.model.layers[0].weight.detach().clone()
+    assert trainer.structure.step_count == 0 and trainer.structure.states is None
+    trainer.run()
+    trained = trainer.model.layers[0].weight.detach()
+    assert trainer.structure.step_count == 1 and not torch.equal(initial, trained)
+    assert torch.all(trainer.structure.states[0].r_plus == trained.max())
+    assert trainer.metrics[-1]["structure_steps"] == 1
+
+
+def test_structure_steps_every_n_iterations() -> None:
+    trainer = _tiny_trainer(epochs=2, step_iterations=2)  # 3 batches an epoch, 6 in all
+    trainer.run()
+    assert [m["structure_steps"] for m in trainer.metrics] == [1, 3]
+
+
+def test_a_pruned_neuron_still_passes_a_gradient_to_its_masked_synapses() -> None:
+    """Its membrane sits at exactly 0 (no input, no bias); the surrogate window
+    |v - v_th| <= v_th is open there, so regeneration sees a real drift."""
+    from sdsnn_hw.model import NetworkConfig, SpikingNetwork
+
+    torch.manual_seed(0)
+    model = SpikingNetwork(NetworkConfig(sizes=(8, 4, 2), time_steps=4))
+    with torch.no_grad():
+        model.layers[0].weight[1] = 0.0  # neuron 1 pruned
+    spikes = torch.ones(3, 4, 8)
+    counts = model(spikes)
+    counts.sum().backward()
+    assert bool(torch.all(model.layers[0].weight.grad[1] != 0))

@@ -16,6 +16,7 @@ CONFIG = """
 hidden = [32]
 [structure]
 plasticity_steps = 1
+step_iterations = 10  # 23 batches an epoch: pruning from the fourth structure step
 [schedule]
 epochs = 3
 batch_size = 64
