@@ -2,8 +2,9 @@
 
 Integers come out of Brevitas (``quant_weight().int()``), thresholds and biases from
 the same function the training neuron uses; neurons and conv filters that can never
-influence the output are removed, then each layer is written in the smallest memory
-layout of its kind for the core's lanes, in every requested format: ``.mem`` (always),
+influence the output are removed, hidden units renumbered to balance the lanes, then
+each layer is written in a memory layout of its kind for the core's lanes (``auto``:
+the smallest of those close to the fewest cycles), in every requested format: ``.mem`` (always),
 ``.coe``, ``.mif`` and C headers beside it (:mod:`sdsnn_hw.formats`, ``network.h``),
 the integer network as ONNX (plus Brevitas QONNX/QCDQ of the trained layers) and NIR.
 """
@@ -23,6 +24,7 @@ import torch
 from sdsnn_hw import __version__
 from sdsnn_hw.fileio import sha256_bytes, sha256_file
 from sdsnn_hw.formats import WRITERS
+from sdsnn_hw.lane_balance import balanced_banks, unit_order
 from sdsnn_hw.layer_math import acc_bits
 from sdsnn_hw.layouts import AUTO, DEFAULT_LANES, REGISTRY, bank_depth, encode_choice
 from sdsnn_hw.manifest import (
@@ -111,21 +113,21 @@ def _links(layer: IntegerLayer) -> np.ndarray:
     return nonzero.reshape(len(nonzero), layer.shape.in_shape[0], -1).any(axis=2)
 
 
-def _kept(layer: IntegerLayer, keep_out: np.ndarray, keep_in: np.ndarray) -> IntegerLayer:
-    """``layer`` with only the kept output units and input channels."""
+def _select(layer: IntegerLayer, out_units: np.ndarray, in_units: np.ndarray) -> IntegerLayer:
+    """``layer`` with the output units and input channels at these indices, in order."""
     channels, height, width = layer.shape.in_shape
-    weights = layer.weights[keep_out]
+    weights = layer.weights[out_units]
     if layer.kind == CONV:
-        weights = weights[:, keep_in]
+        weights = weights[:, in_units]
     else:
-        weights = weights.reshape(len(weights), channels, -1)[:, keep_in].reshape(len(weights), -1)
+        weights = weights.reshape(len(weights), channels, -1)[:, in_units].reshape(len(weights), -1)
     units = layer.weights.shape[0]
     return replace(
         layer,
         weights=weights,
-        neuron_index=layer.neuron_index.reshape(units, -1)[keep_out].ravel(),
-        bias=None if layer.bias is None else layer.bias[keep_out],
-        in_shape=(int(keep_in.sum()), height, width),
+        neuron_index=layer.neuron_index.reshape(units, -1)[out_units].ravel(),
+        bias=None if layer.bias is None else layer.bias[out_units],
+        in_shape=(len(in_units), height, width),
     )
 
 
@@ -153,7 +155,25 @@ def remove_dead_neurons(layers: list[IntegerLayer]) -> list[IntegerLayer]:
             new = keep[i + 1] & has_in & has_out
             changed |= bool(np.any(new != keep[i + 1]))
             keep[i + 1] = new
-    return [_kept(layer, keep[i + 1], keep[i]) for i, layer in enumerate(layers)]
+    kept = [np.flatnonzero(k) for k in keep]
+    return [_select(layer, kept[i + 1], kept[i]) for i, layer in enumerate(layers)]
+
+
+def balance_lanes(layers: list[IntegerLayer], lanes: int) -> list[IntegerLayer]:
+    """Renumber every hidden layer's units so that each input's non-zero weights (fc)
+    or taps (conv) spread evenly over the ``lanes`` banks (:mod:`sdsnn_hw.lane_balance`);
+    the next layer's inputs follow. Exact for the network's outputs; ``neuron_index``
+    keeps the trained index of every neuron."""
+    layers = list(layers)
+    for i in range(len(layers) - 1):
+        layer = layers[i]  # its inputs renumbered in the step before
+        nonzero = layer.weights != 0
+        slots = nonzero.sum(axis=(2, 3)) if layer.kind == CONV else nonzero
+        order = unit_order(balanced_banks(slots, lanes), lanes)
+        following = layers[i + 1]
+        layers[i] = _select(layer, order, np.arange(layer.shape.in_shape[0]))
+        layers[i + 1] = _select(following, np.arange(following.weights.shape[0]), order)
+    return layers
 
 
 def _bias_words(layer: IntegerLayer) -> list[int]:
@@ -205,8 +225,8 @@ def write_export(
         time_steps: steps per sample.
         lanes: P, the core's synapse lanes the memories are laid out for.
         layout: a layout of :data:`sdsnn_hw.layouts.REGISTRY` for every layer of its
-            kind (the others choose by size), several joined by ``,`` (one per kind), or
-            ``auto``: per layer the smallest in bits.
+            kind (the others choose as ``auto``), several joined by ``,`` (one per
+            kind), or ``auto``: per layer :func:`sdsnn_hw.layouts.encode_choice`.
         formats: of :data:`sdsnn_hw.manifest.FORMATS`; ``mem`` is always written.
         source: the checkpoint the layers come from, recorded in the manifest.
         config: the configuration recorded in the manifest (informative).
@@ -357,14 +377,15 @@ def export_model(
     formats: Iterable[str] = FORMATS,
     source: Path | None = None,
 ) -> Manifest:
-    """Fold, prune and write a trained model (arguments as :func:`write_export`).
+    """Fold, prune, balance the lanes and write a trained model (arguments as
+    :func:`write_export`).
 
     ``source`` is the checkpoint the model was loaded from: its sha256 and training
     configuration go into the manifest beside the network's and the export's.
     """
     from sdsnn_hw.qonnx_export import quantized_layer_files
 
-    layers = remove_dead_neurons(integer_layers(model))
+    layers = balance_lanes(remove_dead_neurons(integer_layers(model)), lanes)
     formats = export_formats(formats)
     config = {
         "network": asdict(model.config),

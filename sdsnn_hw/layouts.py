@@ -24,6 +24,13 @@ Two shapes of layout serve both kinds; an fc layer is the ``T = 1`` case:
   An all-zero kernel is not stored: no slot, no word, no cycle. Slots are
   ``ADDR_BITS + T * W_BITS`` wide, ``ADDR_BITS = max(1, ceil(log2 R))``.
 
+A third shape, ``tap_list`` (conv only), stores single taps: the non-zero weights of
+input channel ``c`` to the units of bank ``p`` (ascending unit, then tap) fill slot
+``p`` of successive words as ``{address, tap, weight}``, ``TAP_BITS = max(1,
+ceil(log2 T))`` bits of tap index above the ``W_BITS`` weight. Channel ``c`` stores
+``max_p`` (its non-zero weights in bank ``p``) words; each word is one core cycle,
+every lane on its own tap, so zero weights inside a kept kernel cost nothing.
+
 A layer whose weights are all zero stores one all-zero filler word, so every memory
 has at least one word.
 """
@@ -51,11 +58,13 @@ class Layout:
         name: the manifest's ``layout``.
         kind: the layer kind it stores.
         addressed: slots carry a bank address (lists) or not (dense).
+        per_tap: a slot holds one tap ``{address, tap, weight}`` instead of a kernel.
     """
 
     name: str
     kind: str
     addressed: bool
+    per_tap: bool = False
 
 
 REGISTRY: dict[str, Layout] = {
@@ -65,6 +74,7 @@ REGISTRY: dict[str, Layout] = {
         Layout("csr_fanout", FC, addressed=True),
         Layout("dense_kernels", CONV, addressed=False),
         Layout("kernel_list", CONV, addressed=True),
+        Layout("tap_list", CONV, addressed=True, per_tap=True),
     )
 }
 """Every layout by name; per kind in this order, which breaks size ties."""
@@ -90,10 +100,19 @@ def addr_bits_for(depth: int) -> int:
     return max(1, (depth - 1).bit_length())
 
 
+def tap_bits_for(taps: int) -> int:
+    """Width of a tap index of a ``tap_list`` slot: ``ceil(log2 taps)``, at least 1."""
+    return max(1, (taps - 1).bit_length())
+
+
 def slot_bits_for(layout: str, weight_bits: int, depth: int, taps: int = 1) -> int:
-    """Width of one slot: ``taps`` weights, plus a bank address of ``depth`` units."""
+    """Width of one slot: ``taps`` weights (one weight and its tap index for
+    ``tap_list``), plus a bank address of ``depth`` units."""
     entry = _layout(layout)
-    return taps * weight_bits + (addr_bits_for(depth) if entry.addressed else 0)
+    address = addr_bits_for(depth) if entry.addressed else 0
+    if entry.per_tap:
+        return address + tap_bits_for(taps) + weight_bits
+    return address + taps * weight_bits
 
 
 def _layout(name: str) -> Layout:
@@ -128,13 +147,15 @@ def words_per_input(weights: np.ndarray, layout: str, lanes: int) -> np.ndarray:
         int64 array (n_in,) or (C,).
     """
     entry = _layout(layout)
-    present = np.any(_kernels(weights, entry) != 0, axis=2)  # (n_out, n_in)
-    n_out, n_in = present.shape
+    kernels = _kernels(weights, entry) != 0
+    # slots each (unit, input) needs: its non-zero taps, or one per non-zero kernel
+    items = kernels.sum(axis=2) if entry.per_tap else kernels.any(axis=2)  # (n_out, n_in)
+    n_out, n_in = items.shape
     depth = bank_depth(n_out, lanes)
     if not entry.addressed:
-        return np.where(present.any(axis=0), depth, 0).astype(np.int64)
-    padded = np.zeros((depth * lanes, n_in), bool)
-    padded[:n_out] = present
+        return np.where(items.any(axis=0), depth, 0).astype(np.int64)
+    padded = np.zeros((depth * lanes, n_in), np.int64)
+    padded[:n_out] = items
     per_bank = padded.reshape(depth, lanes, n_in).sum(axis=0)  # (lanes, n_in)
     return per_bank.max(axis=0).astype(np.int64)
 
@@ -175,6 +196,8 @@ class LayoutImage:
 
     @property
     def slot_bits(self) -> int:
+        if _layout(self.layout).per_tap:
+            return self.addr_bits + tap_bits_for(self.taps) + self.weight_bits
         return self.taps * self.weight_bits + self.addr_bits
 
     @property
@@ -200,7 +223,7 @@ def encode(weights: np.ndarray, weight_bits: int, lanes: int, layout: str) -> La
     n_out, n_in, taps = kernels.shape
     depth = bank_depth(n_out, lanes)
     addr_bits = addr_bits_for(depth) if entry.addressed else 0
-    slot_bits = taps * weight_bits + addr_bits
+    slot_bits = slot_bits_for(layout, weight_bits, depth, taps)
     counts = words_per_input(weights, layout, lanes)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     fields = _pack_taps(kernels & ((1 << weight_bits) - 1), weight_bits)  # (n_out, n_in)
@@ -212,7 +235,9 @@ def encode(weights: np.ndarray, weight_bits: int, lanes: int, layout: str) -> La
     words: list[int] = []
     for i in np.flatnonzero(counts):
         column = padded[:, i].reshape(depth, lanes).tolist()  # [address][bank]
-        if entry.addressed:
+        if entry.per_tap:
+            slots = _tap_slots(kernels[:, i], lanes, int(counts[i]), weight_bits)
+        elif entry.addressed:
             slots = [[0] * lanes for _ in range(int(counts[i]))]
             stored = present[:, i].reshape(depth, lanes)
             for p in range(lanes):
@@ -238,6 +263,27 @@ def encode(weights: np.ndarray, weight_bits: int, lanes: int, layout: str) -> La
         word_bits=lanes * slot_bits,
         taps=taps,
     )
+
+
+def _tap_slots(kernels: np.ndarray, lanes: int, count: int, weight_bits: int) -> list[list[int]]:
+    """``tap_list`` slots of one input: ``count`` words of ``lanes`` slots; slot ``p`` of
+    word ``r`` is ``{address, tap, weight}`` of the ``r``-th non-zero weight of bank ``p``
+    (ascending unit, then tap), or 0.
+
+    Args:
+        kernels: the input's kernels (n_out, taps).
+    """
+    taps = kernels.shape[1]
+    tap_shift = weight_bits
+    address_shift = weight_bits + tap_bits_for(taps)
+    slots = [[0] * lanes for _ in range(count)]
+    filled = [0] * lanes
+    for unit, tap in zip(*np.nonzero(kernels), strict=True):  # row-major: unit, then tap
+        bank, address = int(unit) % lanes, int(unit) // lanes
+        code = int(kernels[unit, tap]) & ((1 << weight_bits) - 1)
+        slots[filled[bank]][bank] = (address << address_shift) | (int(tap) << tap_shift) | code
+        filled[bank] += 1
+    return slots
 
 
 def _pack_taps(codes: np.ndarray, weight_bits: int) -> np.ndarray:
@@ -281,6 +327,9 @@ def decode(image: LayoutImage) -> np.ndarray:
             word = image.words[r]
             for p in range(lanes):
                 slot = (word >> (p * image.slot_bits)) & slot_mask
+                if entry.per_tap:
+                    _decode_tap(slot, image, kernels, i, p)
+                    continue
                 codes = [(slot >> (t * wb)) & w_mask for t in range(taps)]
                 kernel_weights = [c - (1 << wb) if c >= half else c for c in codes]
                 if not entry.addressed:
@@ -298,11 +347,43 @@ def decode(image: LayoutImage) -> np.ndarray:
     return kernels.reshape(image.n_out, image.n_in, kernel, kernel)
 
 
+def _decode_tap(slot: int, image: LayoutImage, kernels: np.ndarray, i: int, lane: int) -> None:
+    """Place one ``tap_list`` slot of input ``i`` into ``kernels`` (units, inputs, taps)."""
+    wb, tap_bits = image.weight_bits, tap_bits_for(image.taps)
+    code = slot & ((1 << wb) - 1)
+    if code == 0:
+        if slot:
+            raise ValueError(f"input {i}: an empty tap_list slot must be all zero")
+        return
+    tap = (slot >> wb) & ((1 << tap_bits) - 1)
+    address = slot >> (wb + tap_bits)
+    unit = address * image.lanes + lane
+    if tap >= image.taps or address >= image.depth or kernels[unit, i, tap]:
+        raise ValueError(f"input {i}: bad or repeated tap {tap} at bank address {address}")
+    kernels[unit, i, tap] = code - (1 << wb) if code >> (wb - 1) else code
+
+
+CYCLE_SLACK = 1.10
+"""``auto`` keeps the smallest layout among those within this factor of the fewest
+issue cycles per event (:func:`event_cycles`)."""
+
+
+def event_cycles(weights: np.ndarray, layout: str, lanes: int) -> float:
+    """Issue cycles of one event, averaged over the inputs (fc) or input channels (conv)
+    with every kernel tap inside the map: a word is one cycle, a conv word of a kernel
+    layout one per tap (contract section 7)."""
+    entry = _layout(layout)
+    taps = _kernels(weights, entry).shape[2]
+    per_word = 1 if entry.per_tap else taps
+    return float(words_per_input(weights, layout, lanes).mean() * per_word)
+
+
 def encode_choice(
     weights: np.ndarray, weight_bits: int, lanes: int, layout: str = AUTO
 ) -> tuple[LayoutImage, dict[str, int]]:
     """Encode in every layout of the weights' kind (4-d: conv, else fc); keep ``layout``,
-    or with ``auto`` the smallest in bits.
+    or with ``auto`` the smallest in bits of those whose :func:`event_cycles` are within
+    :data:`CYCLE_SLACK` of the fewest.
 
     Returns:
         The kept image and the size in bits of every candidate (ties go to the layout
@@ -321,5 +402,7 @@ def encode_choice(
     images = {name: encode(weights, weight_bits, lanes, name) for name in candidates}
     sizes = {name: image.size_bits for name, image in images.items()}
     if layout == AUTO:
-        layout = min(candidates, key=lambda name: sizes[name])
+        cycles = {name: event_cycles(weights, name, lanes) for name in candidates}
+        fast = [name for name in candidates if cycles[name] <= CYCLE_SLACK * min(cycles.values())]
+        layout = min(fast, key=lambda name: sizes[name])
     return images[layout], sizes

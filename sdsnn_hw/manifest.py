@@ -11,19 +11,25 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes, sha256_file
-from sdsnn_hw.layouts import LANE_CHOICES, REGISTRY, addr_bits_for, bank_depth, layouts_for
+from sdsnn_hw.layouts import (
+    LANE_CHOICES,
+    REGISTRY,
+    addr_bits_for,
+    bank_depth,
+    layouts_for,
+    slot_bits_for,
+)
 from sdsnn_hw.memfile import MemoryFileError, parse_mem
 from sdsnn_hw.netspec import CONV, FC, LayerShape
 from sdsnn_hw.neuron import LifParams, unsigned_bits_for
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "sdsnn-hw/manifest"
-VERSION = 4
+VERSION = 5
 LAYER_KINDS = (FC, CONV)
 READOUTS = ("spike_count_argmax",)
 BIAS_BITS_MAX = 32
@@ -357,12 +363,12 @@ class _Reader:
         if (
             len(index) != spec.n_out
             or not all(isinstance(i, int) and not isinstance(i, bool) for i in index)
-            or index[0] < 0
-            or any(a >= b for a, b in pairwise(index))
+            or min(index) < 0
+            or len(set(index)) != len(index)
         ):
             raise ManifestError(
                 f"{self.path}: field '{where}neuron_index' must list n_out = {spec.n_out} "
-                f"increasing integers >= 0, got {index!r:.60}"
+                f"distinct integers >= 0, got {index!r:.60}"
             )
         self.derived(spec, where, lanes)
         return spec
@@ -380,7 +386,7 @@ class _Reader:
         depth = units * out_height * out_width
         addressed = REGISTRY[spec.layout].addressed
         addr_bits = addr_bits_for(units) if addressed else 0
-        slot_bits = spec.taps * spec.weight_bits + addr_bits
+        slot_bits = slot_bits_for(spec.layout, spec.weight_bits, units, spec.taps)
         expected: list[tuple[str, object]] = [
             ("n_in", shape.n_in),
             ("out_channels", spec.n_out if spec.kind == FC else out_channels),

@@ -15,12 +15,16 @@ its ``P`` lanes adding that tap of ``P`` kernels to ``P`` neurons in ``P`` banks
 layer and time step, summed over the events::
 
     cycles      = sum words_c * taps_in(y, x) + D + OVERHEAD + TAP_STAGES
+                  (tap_list: sum words_c + D + OVERHEAD + TAP_STAGES)
     synops      = sum (non-zero weights at in-bounds taps of c's kernels)
     ptr_reads   = 2 * (events of channels that own words)
     wrom_reads  = sum words_c                 (a word is read once, held for its taps)
     acc_reads   = acc_writes = synops + P * D
     mem_reads   = mem_writes = P * D
     bound B(P)  = sum ceil(synops_event / P) + D
+
+With ``tap_list`` every slot holds one tap, so a word is one cycle with each lane on
+its own tap; a lane whose tap falls outside the map idles in that cycle.
 
 ``OVERHEAD`` is the fc layers', :data:`sdsnn_hw.microarch.OVERHEAD`, read when
 called; a conv layer adds :data:`TAP_STAGES`. The bias costs no cycle: the
@@ -33,7 +37,7 @@ import numpy as np
 
 from sdsnn_hw import microarch
 from sdsnn_hw.layer_math import tap_reach
-from sdsnn_hw.layouts import bank_depth, words_per_input
+from sdsnn_hw.layouts import REGISTRY, bank_depth, words_per_input
 from sdsnn_hw.microarch import Costs
 
 TAP_STAGES = 1
@@ -47,7 +51,7 @@ def layer_costs(weights: np.ndarray, layout: str, lanes: int, events: np.ndarray
 
     Args:
         weights: integer weights (out_channels, in_channels, K, K).
-        layout: ``dense_kernels`` or ``kernel_list``.
+        layout: a conv layout (``dense_kernels``, ``kernel_list``, ``tap_list``).
         lanes: P.
         events: (samples, time, in_channels, H, W) input events per position: the
             spikes, or behind ``AP<k>`` the k x k window counts.
@@ -64,7 +68,8 @@ def layer_costs(weights: np.ndarray, layout: str, lanes: int, events: np.ndarray
     reach_x = tap_reach(width, kernel).astype(np.int64)  # (W, K)
     taps_in = np.outer(reach_y.sum(axis=1), reach_x.sum(axis=1))  # (H, W)
     # per event position (c, y, x): cycles, synaptic operations, words
-    cycles = (words[:, None, None] * taps_in[None]).ravel()
+    held = np.ones_like(taps_in) if REGISTRY[layout].per_tap else taps_in  # cycles per word
+    cycles = (words[:, None, None] * held[None]).ravel()
     nonzero = (weights != 0).astype(np.int64)
     synops = np.einsum("ocab,ya,xb->cyx", nonzero, reach_y, reach_x).ravel()
     position_words = np.repeat(words, height * width)

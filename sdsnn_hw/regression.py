@@ -54,8 +54,9 @@ def _fc(sizes: tuple[int, ...], lanes: int, layout: str, weight_bits: int, v_bit
 
 # The regression's groups: every lane count, every layout, weights from 2 to 8 bits,
 # membranes up to 4..24 bits, one neuron, a single input, deep and wide networks;
-# convolutions with kernels 1, 3 and 5, pooling by 2 and 3 before conv and fc layers,
-# biases from 4 to 8 bits. One simulator build serves every case of a group.
+# convolutions with kernels 1, 3 and 5 in every conv layout, pooling by 2 and 3
+# before conv and fc layers, biases from 4 to 8 bits. One simulator build serves
+# every case of a group.
 CI_GROUPS = (
     _fc((1, 1), 1, "csr_fanout", 2, 4),
     _fc((6, 1), 8, "dense_rows", 8, 24),
@@ -70,10 +71,11 @@ CI_GROUPS = (
     _fc((40, 33, 2), 1, "dense_rows", 3, 8),
     BuildGroup("3C3-FC4", (1, 6, 6), 2, "kernel_list,csr_fanout", 4, 10, 5),
     BuildGroup("4C3-AP2-3C3-AP2-FC3", (2, 8, 8), 4, "dense_kernels,dense_rows", 3, 12, 6),
-    BuildGroup("2C5-FC2", (1, 5, 5), 1, "kernel_list,dense_rows", 6, 16, 4),
+    BuildGroup("2C5-FC2", (1, 5, 5), 1, "tap_list,dense_rows", 6, 16, 4),
     BuildGroup("5C1-AP2-FC3", (3, 4, 4), 8, "dense_kernels,csr_fanout", 8, 24, 8),
     BuildGroup("AP3-4C3-FC3", (1, 9, 9), 2, "kernel_list,dense_rows", 5, 12),
     BuildGroup("AP2-FC5-FC3", (2, 4, 4), 4, "csr_fanout", 4, 10, 6),
+    BuildGroup("6C3-AP2-5C3-FC3", (2, 6, 6), 8, "tap_list,csr_fanout", 4, 12, 6),
 )
 
 

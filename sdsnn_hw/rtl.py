@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from rtl_sim import HDL_DIR
 from sdsnn_hw.fileio import atomic_write_text, sha256_bytes
 from sdsnn_hw.golden import GoldenNetwork
+from sdsnn_hw.layouts import REGISTRY
 from sdsnn_hw.manifest import Manifest, load_manifest, read_memory
 from sdsnn_hw.memfile import format_mem
 from sdsnn_hw.outdir import check_output_folder, output_folder
@@ -272,9 +273,9 @@ def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> li
 
     The build has :data:`sdsnn_hw.rtl_top.SIM_W_BITS`-bit weights and
     :data:`~sdsnn_hw.rtl_top.SIM_B_BITS`-bit biases and reserves the largest ROM a
-    layer of its shape can need, so each exported word is re-slotted (bank address
-    unchanged, every weight of the kernel sign-extended) and the image padded with
-    zero words, and each bias sign-extended. The pointer images are copied as
+    layer of its shape can need, so each exported word is re-slotted (bank address and
+    tap index unchanged, every weight of the slot sign-extended) and the image padded
+    with zero words, and each bias sign-extended. The pointer images are copied as
     exported. The files are named by layer index, so every export of a shape gives the
     same plusargs: a simulation run loads another export's images by rewriting them
     and pulsing ``sim_reload_i``.
@@ -286,7 +287,8 @@ def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> li
     lanes = manifest.lanes
     for i, layer in enumerate(manifest.layers):
         shape = core_shape(layer, lanes, "sim")
-        w_bits, taps = layer.weight_bits, layer.taps
+        w_bits = layer.weight_bits
+        taps = 1 if REGISTRY[layer.layout].per_tap else layer.taps  # weights per slot
         slot_bits = layer.weights.width // lanes
         kernel_bits = taps * w_bits
         sim_slot_bits = slot_bits - kernel_bits + taps * SIM_W_BITS
@@ -295,7 +297,7 @@ def write_sim_memories(export_dir: Path, manifest: Manifest, folder: Path) -> li
             out = 0
             for p in range(lanes - 1, -1, -1):
                 slot = (word >> (p * slot_bits)) & ((1 << slot_bits) - 1)
-                sim_slot = slot >> kernel_bits  # the bank address, if any
+                sim_slot = slot >> kernel_bits  # the bank address and tap, if any
                 for tap in range(taps - 1, -1, -1):
                     code = (slot >> (tap * w_bits)) & ((1 << w_bits) - 1)
                     sim_slot = (sim_slot << SIM_W_BITS) | _widen(code, w_bits, SIM_W_BITS)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sdsnn_hw.layouts import bank_depth, layouts_for, slot_bits_for
+from sdsnn_hw.layouts import REGISTRY, bank_depth, layouts_for, slot_bits_for
 from sdsnn_hw.manifest import LayerSpec, Manifest
 from sdsnn_hw.netspec import CONV
 from sdsnn_hw.neuron import signed_bits_for, unsigned_bits_for
@@ -74,7 +74,7 @@ class CoreShape:
         pool: the ``AP<k>`` folded into the input (1: none).
         out_c: output units (fc neurons, conv output channels).
         kernel: K (1 for fc).
-        layout: index into the kind's layouts (0 dense, 1 list).
+        layout: index into the kind's layouts (0 dense, 1 list, 2 tap list).
         w_bits, b_bits, v_bits, acc_bits: weight, bias (0: none), stored membrane and
             current widths.
         wrom_depth: weight ROM words.
@@ -140,9 +140,10 @@ def core_shape(layer: LayerSpec, lanes: int, target: str) -> CoreShape:
 
     ``synth`` takes the export's widths and ROM sizes; ``sim`` the widest a layer of
     this shape can have: a word for every unit row of every input unit (a dense layout
-    with every input used), :data:`SIM_W_BITS` weights, :data:`SIM_B_BITS` biases,
-    :data:`SIM_V_BITS` membranes and a current that holds every synapse at its largest
-    weight, every count at its largest, and the largest bias.
+    with every input used; times the taps for ``tap_list``), :data:`SIM_W_BITS`
+    weights, :data:`SIM_B_BITS` biases, :data:`SIM_V_BITS` membranes and a current that
+    holds every synapse at its largest weight, every count at its largest, and the
+    largest bias.
 
     Raises:
         ValueError: on an unknown target, or a weight memory whose width does not fit
@@ -183,7 +184,8 @@ def core_shape(layer: LayerSpec, lanes: int, target: str) -> CoreShape:
     b_bits = SIM_B_BITS if layer.bias_bits else 0
     bias = (1 << (b_bits - 1)) - 1 if b_bits else 0
     limit = layer.pool**2 * fan_in * ((1 << (SIM_W_BITS - 1)) - 1) + bias
-    wrom_depth = units_in * rows
+    # a word for every unit row of every input unit, times the taps where a slot is one
+    wrom_depth = units_in * rows * (layer.taps if REGISTRY[layer.layout].per_tap else 1)
     return CoreShape(
         **geometry,
         w_bits=SIM_W_BITS,

@@ -125,3 +125,8 @@ KERNEL_LIST_EXAMPLE = ([0, 2, 3], "0000180100\n0000050000\n00000400c4\n", 120)
 # dense_kernels: 18-bit slots, every channel with a kernel owns 2 words (channels 0, 1
 # in word 0; channel 2 and padding in word 1).
 DENSE_KERNELS_EXAMPLE = ([0, 2, 4], "0000c0100\n000010000\n000000000\n0000000c4\n", 153)
+# tap_list: 7-bit slots {1-bit address, 4-bit tap, 2-bit weight}. c0: bank 0 holds
+# (o0, tap 4, 1) = 0x11 then (o2, tap 8, 1) = 0x61, bank 1 (o1, tap 0, -1) = 0x03:
+# word 0 = 0x11 | 0x03 << 7, word 1 = 0x61; c1: (o2, tap 1, 1) = 0x45, (o2, tap 3, -1)
+# = 0x4f, both in bank 0.
+TAP_LIST_EXAMPLE = ([0, 2, 4], "0191\n0061\n0045\n004f\n", 65)

@@ -1,6 +1,7 @@
 """Conv layers, pooling and biases: layouts, export, golden model, costs, QAT == golden."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from tests.known_answers_conv import (
     KERNEL_LIST_EXAMPLE,
     LAYOUT_EXAMPLE_WEIGHTS,
     POOLED_BIASED_CONV,
+    TAP_LIST_EXAMPLE,
 )
 from tests.networks import write_network
 
@@ -57,13 +59,19 @@ def write_known(folder: Path) -> tuple[Manifest, np.ndarray]:
     layer = conv_layer(
         CASE.weights, CASE.lif, (1, 4, 4), CASE.pool, CASE.bias, CASE.weight_bits, CASE.bias_bits
     )
-    manifest = write_export(folder / "export", [layer], 8, len(CASE.inputs), CASE.lanes)
+    manifest = write_export(
+        folder / "export", [layer], 8, len(CASE.inputs), CASE.lanes, CASE.layout
+    )
     return manifest, CASE.inputs.reshape(1, len(CASE.inputs), -1)
 
 
 @pytest.mark.parametrize(
     ("layout", "example"),
-    [("kernel_list", KERNEL_LIST_EXAMPLE), ("dense_kernels", DENSE_KERNELS_EXAMPLE)],
+    [
+        ("kernel_list", KERNEL_LIST_EXAMPLE),
+        ("dense_kernels", DENSE_KERNELS_EXAMPLE),
+        ("tap_list", TAP_LIST_EXAMPLE),
+    ],
 )
 def test_conv_layouts_are_the_contract_examples(layout, example) -> None:
     ptr, text, bits = example
@@ -73,10 +81,10 @@ def test_conv_layouts_are_the_contract_examples(layout, example) -> None:
     assert image.size_bits == bits
     np.testing.assert_array_equal(decode(image), LAYOUT_EXAMPLE_WEIGHTS)
     _, sizes = encode_choice(LAYOUT_EXAMPLE_WEIGHTS, 2, 2)
-    assert sizes == {"dense_kernels": 153, "kernel_list": 120}
+    assert sizes == {"dense_kernels": 153, "kernel_list": 120, "tap_list": 65}
 
 
-@pytest.mark.parametrize("layout", ["kernel_list", "dense_kernels"])
+@pytest.mark.parametrize("layout", ["kernel_list", "dense_kernels", "tap_list"])
 @pytest.mark.parametrize("lanes", [1, 2, 4, 8])
 def test_conv_layouts_round_trip_and_prune_zero_kernels(rng, layout, lanes) -> None:
     for shape, density in [((5, 3, 3, 3), 0.3), ((9, 2, 1, 1), 1.0), ((4, 4, 5, 5), 0.0)]:
@@ -91,6 +99,24 @@ def test_conv_layouts_round_trip_and_prune_zero_kernels(rng, layout, lanes) -> N
             padded[: shape[0]] = kernels
             expected = padded.reshape(-1, lanes, shape[1]).sum(axis=0).max(axis=0)
             assert words_per_input(weights, layout, lanes).tolist() == expected.tolist()
+        if layout == "tap_list":
+            # each channel's words: its largest count of non-zero weights in one bank
+            taps = np.count_nonzero(weights, axis=(2, 3))  # (O, C)
+            padded = np.zeros((-(-shape[0] // lanes) * lanes, shape[1]), np.int64)
+            padded[: shape[0]] = taps
+            expected = padded.reshape(-1, lanes, shape[1]).sum(axis=0).max(axis=0)
+            assert words_per_input(weights, layout, lanes).tolist() == expected.tolist()
+
+
+def test_a_tap_list_slot_that_is_not_canonical_is_refused() -> None:
+    image = encode(LAYOUT_EXAMPLE_WEIGHTS, weight_bits=2, lanes=2, layout="tap_list")
+    # an empty slot (weight 0) with a tap index; the same tap of a unit twice
+    for words, message in [
+        ((0x0191, 0x0061 | 0x04 << 7, *image.words[2:]), "empty tap_list slot must be all zero"),
+        ((*image.words[:3], 0x45), "bad or repeated tap 1"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            decode(replace(image, words=words))
 
 
 def test_a_conv_layout_refuses_fc_weights_and_the_other_way() -> None:

@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 
 from sdsnn_hw.layouts import (
+    CYCLE_SLACK,
     LANE_CHOICES,
     LAYOUTS,
     REGISTRY,
     decode,
     encode,
     encode_choice,
+    event_cycles,
     layouts_for,
 )
 from sdsnn_hw.memfile import format_mem
@@ -76,13 +78,40 @@ def test_an_all_zero_layer_stores_one_filler_word(layout) -> None:
     np.testing.assert_array_equal(decode(image), np.zeros((5, 3)))
 
 
-def test_the_registry_has_two_layouts_per_kind_dense_first() -> None:
+def test_the_registry_lists_each_kinds_layouts_dense_first() -> None:
     assert layouts_for("fc") == LAYOUTS == ("dense_rows", "csr_fanout")
-    assert layouts_for("conv") == ("dense_kernels", "kernel_list")
-    assert [REGISTRY[name].addressed for name in ("dense_kernels", "kernel_list")] == [
-        False,
-        True,
+    assert layouts_for("conv") == ("dense_kernels", "kernel_list", "tap_list")
+    conv = [REGISTRY[name] for name in layouts_for("conv")]
+    assert [(layout.addressed, layout.per_tap) for layout in conv] == [
+        (False, False),
+        (True, False),
+        (True, True),
     ]
+
+
+def test_auto_trades_bits_for_cycles_only_beyond_the_slack(rng) -> None:
+    # 24 neurons at P = 8: a full input streams 3 words in both layouts; an input with
+    # one weight in each bank 3 in dense_rows (64-bit words), 1 in csr_fanout (80-bit)
+    def layer(full: int, spread: int) -> np.ndarray:
+        weights = np.zeros((24, full + spread), np.int64)
+        weights[:, :full] = rng.integers(1, 128, (24, full))
+        weights[:8, full:] = rng.integers(1, 128, (8, spread))
+        return weights
+
+    faster = layer(4, 1)  # csr: 13 of dense's 15 cycles, beyond the slack
+    assert event_cycles(faster, "csr_fanout", 8) * CYCLE_SLACK < 3.0
+    assert event_cycles(faster, "dense_rows", 8) == 3.0
+    image, sizes = encode_choice(faster, 8, 8)
+    assert sizes["dense_rows"] < sizes["csr_fanout"]
+    assert image.layout == "csr_fanout"
+    close = layer(8, 1)  # csr: 25 of 27 cycles, within the slack: the smaller one
+    assert event_cycles(close, "csr_fanout", 8) * CYCLE_SLACK > 3.0
+    assert encode_choice(close, 8, 8)[0].layout == "dense_rows"
+    conv = np.ones((8, 1, 3, 3), np.int64)
+    conv[:, :, 0] = 0  # 6 of 9 taps: tap_list streams 6 words, kernel layouts 9 cycles
+    assert event_cycles(conv, "tap_list", 8) == 6.0 < CYCLE_SLACK * 6
+    assert event_cycles(conv, "dense_kernels", 8) == 9.0
+    assert encode_choice(conv, 4, 8)[0].layout == "tap_list"
 
 
 @pytest.mark.parametrize(

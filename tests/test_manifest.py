@@ -162,11 +162,11 @@ def test_a_resealed_depth_is_refused(export) -> None:
     [
         (
             lambda raw: raw.update(colour="red"),
-            r"field 'colour' is not a field of manifest version 4",
+            r"field 'colour' is not a field of manifest version 5",
         ),
         (
             lambda raw: raw["layers"][0].update(gain=2),
-            r"field 'layers\[0\]\.gain' is not a field of manifest version 4",
+            r"field 'layers\[0\]\.gain' is not a field of manifest version 5",
         ),
         (
             lambda raw: raw["layers"][1]["ptr"].update(offset=0),
@@ -179,8 +179,8 @@ def test_a_resealed_depth_is_refused(export) -> None:
         (lambda raw: raw.update(formats=["mem", "nir"]), r"must list the network's 'nir' file"),
         (lambda raw: raw.update(time_steps=1 << 31), r"'time_steps' must be in 1\.\.2147483647"),
         (
-            lambda raw: raw["layers"][0].update(neuron_index=[0, 2, 1, 3, 4]),
-            r"'layers\[0\]\.neuron_index' must list n_out = 5 increasing integers",
+            lambda raw: raw["layers"][0].update(neuron_index=[0, 2, 1, 2, 4]),
+            r"'layers\[0\]\.neuron_index' must list n_out = 5 distinct integers",
         ),
         (
             lambda raw: raw["layers"][1].update(neuron_index=[0, 1, 3]),
@@ -198,10 +198,10 @@ def test_resealed_unknown_or_out_of_range_fields_are_refused(export, edit, messa
         load_manifest(export)
 
 
-@pytest.mark.parametrize("version", [3, 5, "4"])
+@pytest.mark.parametrize("version", [4, 6, "5"])
 def test_an_unknown_manifest_version_is_refused(export, version) -> None:
     _edit_manifest(export, lambda raw: raw.update(version=version))
-    with pytest.raises(ManifestError, match=r"field 'version' must be 4 .*, got '?" + str(version)):
+    with pytest.raises(ManifestError, match=r"field 'version' must be 5 .*, got '?" + str(version)):
         load_manifest(export)
 
 

@@ -41,7 +41,7 @@ def _error(capsys) -> str:
 
 def test_export_writes_every_format_and_records_the_checkpoint(export, checkpoint) -> None:
     manifest = json.loads((export / "manifest.json").read_text())
-    assert manifest["version"] == 4
+    assert manifest["version"] == 5
     assert manifest["formats"] == ["mem", "coe", "mif", "h", "onnx", "nir"]
     assert manifest["source"] == {"file": "checkpoint.pt", "sha256": sha256_file(checkpoint)}
     assert manifest["config"]["network"]["net"] == "FC12-FC4"
@@ -154,7 +154,7 @@ def test_verify_refuses_a_sha256_mismatch(export, capsys) -> None:
 def test_verify_refuses_an_unknown_manifest_version(export, capsys) -> None:
     _edit_manifest(export, lambda raw: raw.update(version=3))
     assert main(["verify", str(export)]) == 2
-    assert "manifest.json: field 'version' must be 4" in _error(capsys)
+    assert "manifest.json: field 'version' must be 5" in _error(capsys)
 
 
 def test_verify_refuses_a_resealed_malformed_coe(export, capsys) -> None:

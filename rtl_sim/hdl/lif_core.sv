@@ -32,7 +32,8 @@ module lif_core #(
     parameter int OUT_C = 8,            // output units: fc neurons, conv output channels
     parameter int K = 1,                // kernel size (odd); 1 for fc
     parameter int LANES = 2,            // synapse and neuron lanes P: 1, 2, 4 or 8
-    parameter int LAYOUT = 0,           // 0 dense_rows / dense_kernels, 1 csr_fanout / kernel_list
+    parameter int LAYOUT = 0,           // 0 dense_rows / dense_kernels, 1 csr_fanout /
+                                        // kernel_list, 2 tap_list (conv)
     parameter int W_BITS = 8,           // weight field width (two's complement)
     parameter int V_BITS = 16,          // stored membrane width (v_min_i/v_max_i may be narrower)
     parameter int ACC_BITS = 16,        // step current plus bias width, never overflows
@@ -95,7 +96,9 @@ module lif_core #(
   localparam int WP = 1 << WB;
   localparam int TAGW = HB + WB + 1;
   localparam int JW = $clog2(UNITS_IN + 1);               // pointer ROM address width
-  localparam int SLOT_BITS = ((LAYOUT == 1) ? RB : 0) + TAPS * W_BITS;
+  localparam int TW = (TAPS > 1) ? $clog2(TAPS) : 1;     // tap index width (tap_list)
+  localparam int SLOT_BITS = (LAYOUT == 2) ? RB + TW + W_BITS
+                           : ((LAYOUT == 1) ? RB : 0) + TAPS * W_BITS;
   localparam int WORD_BITS = LANES * SLOT_BITS;
   localparam int WAW = (WROM_DEPTH > 1) ? $clog2(WROM_DEPTH) : 1;
   localparam int CLR_CYCLES = (DEPTH + 1 > UNITS_IN + 2) ? DEPTH + 1 : UNITS_IN + 2;
@@ -110,8 +113,8 @@ module lif_core #(
     if (LANES != 1 && LANES != 2 && LANES != 4 && LANES != 8) begin
       $fatal(1, "%m: LANES must be 1, 2, 4 or 8");
     end
-    if (LAYOUT != 0 && LAYOUT != 1) begin
-      $fatal(1, "%m: LAYOUT must be 0 (dense) or 1 (list)");
+    if (LAYOUT < 0 || LAYOUT > 2 || (LAYOUT == 2 && CONV == 0)) begin
+      $fatal(1, "%m: LAYOUT must be 0 (dense), 1 (list) or, for conv, 2 (tap list)");
     end
     if (IN_C < 1 || OUT_C < 1 || IN_H < 1 || IN_W < 1 || POOL < 1) begin
       $fatal(1, "%m: IN_C, OUT_C, IN_H, IN_W and POOL must be at least 1");
@@ -316,7 +319,6 @@ module lif_core #(
     //   base = row * H * W + y * W + x + PAD * W + PAD.
     localparam int BW = $clog2(DEPTH + PAD * W + PAD + 1);  // base width
     localparam int KW = (K > 1) ? $clog2(K) : 1;  // a kernel row or column
-    localparam int TW = (TAPS > 1) ? $clog2(TAPS) : 1;
     localparam int OW = $clog2((K - 1) * W + K + 1);         // tap offset width
 
     // row * H * W as a sum of shifted constants: a few adders, not a multiplier
@@ -356,88 +358,139 @@ module lif_core #(
       end
     end
 
-    // tap stage: the word, each lane's base and the current tap
-    logic t_valid_q, t_last_q, t_last_d;
-    logic [WORD_BITS-1:0] t_word_q;
-    logic [BW-1:0] t_base_q[LANES];
-    logic [KW-1:0] t_dy_q, t_dx_q, t_dy_d, t_dx_d, t_dy_hi_q, t_dx_lo_q, t_dx_hi_q;
-    logic [TW-1:0] t_tap_q, t_tap_d;   // dy * K + dx
-    logic [OW-1:0] t_off_q, t_off_d;   // dy * W + dx
+    if (LAYOUT == 2) begin : g_per_tap
+      // tap_list: a slot is one tap {row, tap, weight}; every word is one cycle, each
+      // lane on its own tap. A lane whose tap lands outside the map idles (weight 0).
+      logic t_valid_q;
+      logic [BW-1:0] t_base_q[LANES];
+      logic [OW-1:0] t_off_q[LANES];
+      logic signed [W_BITS-1:0] t_w_q[LANES];
 
-    assign stall = t_valid_q && !t_last_q;
-    assign drained = !s0_valid_q && !stall;
-    assign s1_valid = t_valid_q;
+      assign stall = 1'b0;
+      assign drained = !s0_valid_q;
+      assign s1_valid = t_valid_q;
 
-    always_comb begin
-      if (t_dx_q == t_dx_hi_q) begin  // next kernel row
-        t_dx_d = t_dx_lo_q;
-        t_dy_d = t_dy_q + 1'b1;
-        t_tap_d = t_tap_q + TW'(K) - TW'(t_dx_hi_q - t_dx_lo_q);
-        t_off_d = t_off_q + OW'(W) - OW'(t_dx_hi_q - t_dx_lo_q);
-      end else begin
-        t_dx_d = t_dx_q + 1'b1;
-        t_dy_d = t_dy_q;
-        t_tap_d = t_tap_q + 1'b1;
-        t_off_d = t_off_q + 1'b1;
-      end
-      t_last_d = t_dy_d == t_dy_hi_q && t_dx_d == t_dx_hi_q;
-    end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        t_valid_q <= 1'b0;
-        t_last_q <= 1'b0;
-      end else if (!stall) begin  // take the word of stage 0 (or nothing)
-        t_valid_q <= s0_valid_q;
-        t_last_q <= s0_dy_lo == s0_dy_hi && s0_dx_lo == s0_dx_hi;
-      end else begin
-        t_last_q <= t_last_d;
-      end
-    end
-
-    always_ff @(posedge clk_i) begin
-      if (!stall) begin
-        t_word_q <= word_q;
-        t_dy_q <= s0_dy_lo;
-        t_dx_q <= s0_dx_lo;
-        t_dy_hi_q <= s0_dy_hi;
-        t_dx_lo_q <= s0_dx_lo;
-        t_dx_hi_q <= s0_dx_hi;
-        t_tap_q <= TW'(s0_dy_lo * K + s0_dx_lo);
-        t_off_q <= OW'(s0_dy_lo * W + s0_dx_lo);
-      end else begin
-        t_dy_q <= t_dy_d;
-        t_dx_q <= t_dx_d;
-        t_tap_q <= t_tap_d;
-        t_off_q <= t_off_d;
-      end
-    end
-
-    for (genvar p = 0; p < LANES; p++) begin : g_lane
-      logic [RB-1:0] unit_row;
-      if (LAYOUT == 1) begin : g_list
-        assign unit_row = word_q[p*SLOT_BITS+TAPS*W_BITS+:RB];
-      end else begin : g_dense
-        assign unit_row = s0_row_q;
-      end
-      always_ff @(posedge clk_i) begin
-        if (!stall) begin
-          t_base_q[p] <= row_base(unit_row) + s0_center;
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          t_valid_q <= 1'b0;
+        end else begin
+          t_valid_q <= s0_valid_q;
         end
       end
-      // the tap's weight: a multiplexer over the taps, no index arithmetic
-      always_comb begin
-        s1_w[p] = '0;
-        for (int k = 0; k < TAPS; k++) begin
-          if (t_tap_q == TW'(k)) begin
-            s1_w[p] = t_word_q[p*SLOT_BITS+k*W_BITS+:W_BITS];
+
+      for (genvar p = 0; p < LANES; p++) begin : g_lane
+        logic [RB-1:0] unit_row;
+        logic [TW-1:0] tap;
+        logic signed [W_BITS-1:0] weight;
+        logic in_map;
+        logic [OW-1:0] offset;
+        assign weight = word_q[p*SLOT_BITS+:W_BITS];
+        assign tap = word_q[p*SLOT_BITS+W_BITS+:TW];
+        assign unit_row = word_q[p*SLOT_BITS+W_BITS+TW+:RB];
+        // the tap's row, column and offset are constants: a multiplexer over the taps
+        always_comb begin
+          in_map = 1'b0;
+          offset = '0;
+          for (int k = 0; k < TAPS; k++) begin
+            if (tap == TW'(k)) begin
+              in_map = KW'(k / K) >= s0_dy_lo && KW'(k / K) <= s0_dy_hi
+                    && KW'(k % K) >= s0_dx_lo && KW'(k % K) <= s0_dx_hi;
+              offset = OW'((k / K) * W + k % K);
+            end
           end
         end
+        always_ff @(posedge clk_i) begin
+          t_base_q[p] <= row_base(unit_row) + s0_center;
+          t_off_q[p] <= offset;
+          t_w_q[p] <= in_map ? weight : '0;
+        end
+        assign s1_w[p] = t_w_q[p];
+        assign s1_addr[p] = AW'(t_base_q[p] - BW'(t_off_q[p]));
       end
-      assign s1_addr[p] = AW'(t_base_q[p] - BW'(t_off_q));
+    end else begin : g_walk
+      // tap stage: the word, each lane's base and the current tap
+      logic t_valid_q, t_last_q, t_last_d;
+      logic [WORD_BITS-1:0] t_word_q;
+      logic [BW-1:0] t_base_q[LANES];
+      logic [KW-1:0] t_dy_q, t_dx_q, t_dy_d, t_dx_d, t_dy_hi_q, t_dx_lo_q, t_dx_hi_q;
+      logic [TW-1:0] t_tap_q, t_tap_d;   // dy * K + dx
+      logic [OW-1:0] t_off_q, t_off_d;   // dy * W + dx
+
+      assign stall = t_valid_q && !t_last_q;
+      assign drained = !s0_valid_q && !stall;
+      assign s1_valid = t_valid_q;
+
+      always_comb begin
+        if (t_dx_q == t_dx_hi_q) begin  // next kernel row
+          t_dx_d = t_dx_lo_q;
+          t_dy_d = t_dy_q + 1'b1;
+          t_tap_d = t_tap_q + TW'(K) - TW'(t_dx_hi_q - t_dx_lo_q);
+          t_off_d = t_off_q + OW'(W) - OW'(t_dx_hi_q - t_dx_lo_q);
+        end else begin
+          t_dx_d = t_dx_q + 1'b1;
+          t_dy_d = t_dy_q;
+          t_tap_d = t_tap_q + 1'b1;
+          t_off_d = t_off_q + 1'b1;
+        end
+        t_last_d = t_dy_d == t_dy_hi_q && t_dx_d == t_dx_hi_q;
+      end
+
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          t_valid_q <= 1'b0;
+          t_last_q <= 1'b0;
+        end else if (!stall) begin  // take the word of stage 0 (or nothing)
+          t_valid_q <= s0_valid_q;
+          t_last_q <= s0_dy_lo == s0_dy_hi && s0_dx_lo == s0_dx_hi;
+        end else begin
+          t_last_q <= t_last_d;
+        end
+      end
+
+      always_ff @(posedge clk_i) begin
+        if (!stall) begin
+          t_word_q <= word_q;
+          t_dy_q <= s0_dy_lo;
+          t_dx_q <= s0_dx_lo;
+          t_dy_hi_q <= s0_dy_hi;
+          t_dx_lo_q <= s0_dx_lo;
+          t_dx_hi_q <= s0_dx_hi;
+          t_tap_q <= TW'(s0_dy_lo * K + s0_dx_lo);
+          t_off_q <= OW'(s0_dy_lo * W + s0_dx_lo);
+        end else begin
+          t_dy_q <= t_dy_d;
+          t_dx_q <= t_dx_d;
+          t_tap_q <= t_tap_d;
+          t_off_q <= t_off_d;
+        end
+      end
+
+      for (genvar p = 0; p < LANES; p++) begin : g_lane
+        logic [RB-1:0] unit_row;
+        if (LAYOUT == 1) begin : g_list
+          assign unit_row = word_q[p*SLOT_BITS+TAPS*W_BITS+:RB];
+        end else begin : g_dense
+          assign unit_row = s0_row_q;
+        end
+        always_ff @(posedge clk_i) begin
+          if (!stall) begin
+            t_base_q[p] <= row_base(unit_row) + s0_center;
+          end
+        end
+        // the tap's weight: a multiplexer over the taps, no index arithmetic
+        always_comb begin
+          s1_w[p] = '0;
+          for (int k = 0; k < TAPS; k++) begin
+            if (t_tap_q == TW'(k)) begin
+              s1_w[p] = t_word_q[p*SLOT_BITS+k*W_BITS+:W_BITS];
+            end
+          end
+        end
+        assign s1_addr[p] = AW'(t_base_q[p] - BW'(t_off_q));
+      end
     end
   end
-  if (LAYOUT == 1) begin : g_no_row
+  if (LAYOUT != 0) begin : g_no_row
     logic unused_row;  // the unit row comes from the slot
     assign unused_row = ^s0_row_q;
   end

@@ -26,27 +26,8 @@
 // the core can make a step without spikes cost the same overhead as one with
 // (docs/microarchitecture.md, section 5).
 //
-// The map is reordered and the words' occupancy formed inside the load, so a
-// simulator does that work once per step, not once per cycle.
+// The reordered map is wiring; the load latches it and forms the words' occupancy.
 `default_nettype none
-
-// The fields of queue bit q and the map input (C order) it stands for: expressions,
-// not functions, so that where q is a constant (the load's unrolled loops) a synthesis
-// tool folds them to a wire and a simulator's loop needs no call.
-`define SQ_B(q) ((q) % KP)
-`define SQ_A(q) ((CONV != 0) ? ((q) >> (KB + WB)) % KP : ((q) >> KB) % KP)
-`define SQ_X(q) ((CONV != 0) ? ((q) >> KB) % WP : ((q) >> SHIFT) % W)
-`define SQ_Y(q) ((CONV != 0) ? ((q) >> (2 * KB + WB)) % HP : (((q) >> SHIFT) / W) % H)
-`define SQ_C(q) ((CONV != 0) ? (q) >> SHIFT : ((q) >> SHIFT) / (H * W))
-`define SQ_VALID(q) \
-    (`SQ_A(q) < POOL && `SQ_B(q) < POOL && `SQ_Y(q) < H && `SQ_X(q) < W && `SQ_C(q) < IN_C)
-`define SQ_INPUT(q) \
-    ((`SQ_C(q) * IN_H + `SQ_Y(q) * POOL + `SQ_A(q)) * IN_W + `SQ_X(q) * POOL + `SQ_B(q))
-// the masked spike of queue bit q (0 for a padding bit)
-`define SQ_SPIKE(q) \
-    (IDENTITY ? identity[q] \
-              : `SQ_VALID(q) && spikes_i[`SQ_VALID(q) ? `SQ_INPUT(q) : 0] \
-                && mask_i[`SQ_VALID(q) ? (q) >> SHIFT : 0])
 
 module spike_queue #(
     parameter int CONV = 0,   // the order: 0 fc, 1 conv (see above)
@@ -92,13 +73,70 @@ module spike_queue #(
   localparam int G = NP / Q;                 // words, a power of two
   localparam int GW = (G > 1) ? $clog2(G) : 1;
 
-  // An fc layer without pooling keeps the map's order: its words are slices.
-  localparam bit IDENTITY = CONV == 0 && POOL == 1;
-  logic [NP-1:0] identity;
-  if (IDENTITY) begin : g_identity
-    assign identity = NP'(spikes_i & mask_i);
-  end else begin : g_reordered
-    assign identity = NP'(0);
+  // The masked map in queue order, as wiring. A run of input bits that stays in one
+  // piece in the queue order is one slice, masked by its unit: an fc layer without
+  // pooling is one run; a conv row is one where KP == POOL ({x, b} is then the input
+  // column); else each window row of POOL bits is. Every padding bit is 0. (Slices, not
+  // bits: a synthesis frontend unrolls a loop over 16 k queue bits for many minutes.)
+  logic [NP-1:0] queued;
+  localparam int ROW_Q = WP * KP;  // queue bits per conv row (c, y, a)
+  if (NP > N) begin : g_tail
+    assign queued[NP-1:N] = '0;
+  end
+  if (CONV == 0 && POOL == 1) begin : g_identity
+    assign queued[N-1:0] = spikes_i & mask_i;
+  end else if (CONV != 0) begin : g_conv
+    for (genvar c = 0; c < IN_C; c++) begin : g_c
+      localparam int C0 = c * HP * KP * ROW_Q;
+      if (HP > H) begin : g_pad_y
+        assign queued[C0+H*KP*ROW_Q+:(HP-H)*KP*ROW_Q] = '0;
+      end
+      for (genvar r = 0; r < IN_H; r++) begin : g_r
+        localparam int Y = r / POOL;
+        localparam int A = r % POOL;
+        localparam int R0 = C0 + (Y * KP + A) * ROW_Q;
+        localparam int I0 = (c * IN_H + r) * IN_W;
+        if (KP == POOL) begin : g_row
+          assign queued[R0+:IN_W] = spikes_i[I0+:IN_W] & {IN_W{mask_i[c]}};
+        end else begin : g_windows
+          for (genvar x = 0; x < W; x++) begin : g_x
+            assign queued[R0+x*KP+:POOL] = spikes_i[I0+x*POOL+:POOL] & {POOL{mask_i[c]}};
+            assign queued[R0+x*KP+POOL+:KP-POOL] = '0;
+          end
+        end
+        if (WP > W) begin : g_pad_x
+          assign queued[R0+W*KP+:(WP-W)*KP] = '0;
+        end
+        if (A == POOL - 1 && KP > POOL) begin : g_pad_a
+          assign queued[C0+(Y*KP+POOL)*ROW_Q+:(KP-POOL)*ROW_Q] = '0;
+        end
+      end
+    end
+  end else begin : g_fc_pooled
+    for (genvar c = 0; c < IN_C; c++) begin : g_c
+      for (genvar r = 0; r < IN_H; r++) begin : g_r
+        for (genvar x = 0; x < W; x++) begin : g_x
+          localparam int U = (c * H + r / POOL) * W + x;
+          localparam int A = r % POOL;
+          localparam int I0 = (c * IN_H + r) * IN_W + x * POOL;
+          assign queued[(U*KP+A)*KP+:POOL] = spikes_i[I0+:POOL] & {POOL{mask_i[U]}};
+          if (KP > POOL) begin : g_pad_b
+            assign queued[(U*KP+A)*KP+POOL+:KP-POOL] = '0;
+          end
+          if (A == POOL - 1 && KP > POOL) begin : g_pad_a
+            assign queued[(U*KP+POOL)*KP+:(KP-POOL)*KP] = '0;
+          end
+        end
+      end
+    end
+  end
+
+  // the marks of every unit index the queue can hold (units rounded up to a power of
+  // two), 0 beyond UNITS
+  localparam int UNITS_P = NP >> SHIFT;
+  logic [UNITS_P-1:0] marks_padded[M];
+  for (genvar m = 0; m < M; m++) begin : g_marks
+    assign marks_padded[m] = UNITS_P'(marks_i[m*UNITS+:UNITS]);
   end
 
   logic [Q-1:0] words_q[G];                  // the latched map in queue order
@@ -172,11 +210,11 @@ module spike_queue #(
       cur_v_d = widx_v_q;
       cur_d = words_q[widx_q];
       cur_w_d = widx_q;
-      // each bit of the word takes its unit's marks (padding bits never pop)
+      // each bit of the word takes its unit's marks (padding bits never pop): the unit
+      // is a bit field of the index, so this is a multiplexer, not a divider
       for (int i = 0; i < Q; i++) begin
         for (int m = 0; m < M; m++) begin
-          cur_marks_d[m*Q+i] = ((int'(widx_q) * Q + i) >> SHIFT) < UNITS
-                            && marks_i[m*UNITS+(((int'(widx_q)*Q+i)>>SHIFT)%UNITS)];
+          cur_marks_d[m*Q+i] = marks_padded[m][(int'(widx_q)*Q+i)>>SHIFT];
         end
       end
     end else if (take_cur) begin
@@ -204,12 +242,7 @@ module spike_queue #(
       warm_q <= '0;
     end else if (load_i) begin
       for (int g = 0; g < G; g++) begin
-        logic any;
-        any = 1'b0;
-        for (int i = 0; i < Q; i++) begin
-          any = any | `SQ_SPIKE(g * Q + i);
-        end
-        occ_q[g] <= any;
+        occ_q[g] <= |queued[g*Q+:Q];
       end
       widx_v_q <= 1'b0;
       cur_v_q <= 1'b0;
@@ -235,9 +268,7 @@ module spike_queue #(
   always_ff @(posedge clk_i) begin
     if (load_i) begin
       for (int g = 0; g < G; g++) begin
-        for (int i = 0; i < Q; i++) begin
-          words_q[g][i] <= `SQ_SPIKE(g * Q + i);
-        end
+        words_q[g] <= queued[g*Q+:Q];
       end
     end
   end
@@ -256,14 +287,5 @@ module spike_queue #(
   assign marks_o = head_marks_q;
   assign pending_o = head_v_q || cur_v_q || widx_v_q || (|occ_q) || warm_q[0];
 endmodule
-
-`undef SQ_B
-`undef SQ_A
-`undef SQ_X
-`undef SQ_Y
-`undef SQ_C
-`undef SQ_VALID
-`undef SQ_INPUT
-`undef SQ_SPIKE
 
 `default_nettype wire
