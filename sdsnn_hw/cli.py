@@ -1,5 +1,5 @@
 """Command line: ``sdsnn run`` (the whole flow), ``sdsnn train``, ``presets``, ``export``,
-``golden`` and ``rtl``."""
+``golden``, ``rtl`` and ``report``."""
 
 from __future__ import annotations
 
@@ -207,6 +207,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--force", action="store_true", help=force_help)
 
+    report = command(
+        "report",
+        "write report.html (self-contained) and report.md into a run folder from what it holds; "
+        "energy figures are a model, not a measurement",
+    )
+    report.add_argument("run_dir", type=Path, help="folder written by `sdsnn run` (or part of one)")
+    report.add_argument("--asic-table", type=Path, metavar="FILE", help="ASIC energy table (TOML)")
+    report.add_argument("--fpga-table", type=Path, metavar="FILE", help="FPGA energy table (TOML)")
+
+    hls = command("hls-csim", "run an export in the HLS core's C simulation against golden")
+    hls.add_argument("export", type=Path, help="export folder (holds manifest.json)")
+    hls.add_argument("--out", type=Path, required=True, help="output folder to write")
+    hls_inputs = hls.add_mutually_exclusive_group()
+    hls_inputs.add_argument(
+        "--dataset", choices=DATASETS, help="test split to run (default: the manifest's config)"
+    )
+    hls_inputs.add_argument("--stimulus", type=Path, help="stimulus .npz file instead")
+    hls.add_argument("--data-dir", type=Path, help="folder holding the data set files")
+    hls.add_argument("--samples", type=_count, default=0, help="first N samples only (0 = all)")
+    hls.add_argument("--quiet", action="store_true", help="no progress bar")
+    hls.add_argument("--force", action="store_true", help=force_help)
+
     fuzz = command("fuzz", "random networks through the RTL against the golden model")
     fuzz.add_argument("--cases", type=_positive_int, default=200)
     fuzz.add_argument("--seed", type=_count, default=0, help="first case seed")
@@ -241,8 +263,8 @@ def add_hardware_options(parser: argparse.ArgumentParser) -> None:
         "--layout",
         choices=(AUTO, *ALL_LAYOUTS),
         default=AUTO,
-        help="weight memory layout of every layer of its kind (auto: the smallest per layer; "
-        "layers of the other kind choose by size)",
+        help="weight memory layout of every layer of its kind (auto: per layer the smallest "
+        "of those within 10%% of the fewest cycles; layers of the other kind choose so)",
     )
 
 
@@ -297,8 +319,18 @@ def _command_run(args: argparse.Namespace) -> int:
     return EXIT_DISAGREE if failed else 0
 
 
+ENERGY_KEY = "energy_uj_per_inference"  # printed as its totals, not as a dict
+
+
 def print_summary(summary: dict) -> None:
-    rows = [(key, value) for key, value in summary.items() if key != "seconds"]
+    energy = summary.get(ENERGY_KEY, {})
+    rows = [(key, value) for key, value in summary.items() if key not in ("seconds", ENERGY_KEY)]
+    rows += [
+        (f"{ENERGY_KEY}.{kind}.{network}", energy[kind][network]["total"])
+        for kind in ("asic", "fpga")
+        if kind in energy
+        for network in ("sdsnn", "dense_snn", "ann")
+    ]
     rows += [(f"seconds.{stage}", value) for stage, value in summary["seconds"].items()]
     width = max(len(key) for key, _ in rows)
     print("-" * (width + 24))
@@ -400,6 +432,37 @@ def _command_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_report(args: argparse.Namespace) -> int:
+    from sdsnn_hw.energy_table import BUILTIN, load_table
+    from sdsnn_hw.outdir import add_files
+    from sdsnn_hw.report import write_report
+
+    if not args.run_dir.is_dir():
+        raise UsageError(f"{args.run_dir}: not a folder")
+    paths = {"asic": args.asic_table or BUILTIN["asic"], "fpga": args.fpga_table or BUILTIN["fpga"]}
+    tables = {kind: load_table(path) for kind, path in paths.items()}
+    written = write_report(args.run_dir, tables=tables)
+    names = [written.html.name, written.markdown.name]
+    if add_files(args.run_dir, "run", names):
+        print(f"{args.run_dir}: its output marker now lists {', '.join(names)}")
+    print(f"report written to {written.html} and {written.markdown}")
+    return 0
+
+
+def _command_hls_csim(args: argparse.Namespace) -> int:
+    from sdsnn_hw.hls_flow import HlsRunConfig, hls_csim
+
+    _check_output(args.out, "hls", args.force)
+    config = HlsRunConfig(
+        args.export, args.out, args.dataset, args.data_dir, args.stimulus, args.samples, args.force
+    )
+    summary = hls_csim(config, progress=not args.quiet)
+    print(json.dumps({k: v for k, v in summary.items() if k != "per_inference"}, indent=2))
+    print(f"summary written to {args.out / 'summary.json'}")
+    agrees = not summary["hls_mismatches"] and summary["counters_match_golden"]
+    return 0 if agrees else EXIT_DISAGREE
+
+
 def _command_fuzz(args: argparse.Namespace) -> int:
     from sdsnn_hw.fuzz import fuzz
     from sdsnn_hw.rtl import find_simulator
@@ -432,8 +495,9 @@ def _command_presets(args: argparse.Namespace) -> int:
     if args.show:
         print(preset_text(args.show), end="")
         return 0
+    width = max(map(len, preset_names())) + 2
     for name in preset_names():
-        print(f"{name:<14}{preset_summary(name).partition(': ')[2]}")
+        print(f"{name:<{width}}{preset_summary(name).partition(': ')[2]}")
     return 0
 
 
@@ -456,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         "rtl": _command_rtl,
         "synth": _command_synth,
         "fuzz": _command_fuzz,
+        "hls-csim": _command_hls_csim,
+        "report": _command_report,
     }
     try:
         return commands[args.command](args)

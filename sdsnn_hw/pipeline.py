@@ -1,4 +1,4 @@
-"""The end-to-end flow behind ``sdsnn run``: train, export, golden, RTL, summary."""
+"""The end-to-end flow behind ``sdsnn run``: train, export, golden, RTL, summary, report."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import numpy as np
 import torch
 
 from sdsnn_hw.config import TrainSetup, network_config
+from sdsnn_hw.counters import CountAccumulator
 from sdsnn_hw.data import dataset_shape, encode_rate, load_dataset
+from sdsnn_hw.energy import energy_summary
 from sdsnn_hw.export import export_model
 from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
 from sdsnn_hw.golden import GoldenNetwork, GoldenResult, concat_costs, run_in_chunks
@@ -26,8 +28,10 @@ from sdsnn_hw.microarch import Costs
 from sdsnn_hw.model import NetworkConfig, SpikingNetwork, Trace
 from sdsnn_hw.netspec import LayerShape, fc_spec, resolve
 from sdsnn_hw.outdir import output_folder
+from sdsnn_hw.report import write_metrics, write_report
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
 from sdsnn_hw.train import evaluate, train
+from sdsnn_hw.trainer import integer_weights
 
 
 class CheckpointError(ValueError):
@@ -45,7 +49,7 @@ class RunConfig(TrainSetup):
         rtl_samples: simulate only the first N test samples (0 = all).
         simulator: HDL simulator of the RTL stage, ``verilator`` or ``icarus``.
         lanes: P, the synapse lanes of the core the export is laid out for.
-        layout: weight memory layout of every layer, or ``auto`` (smallest per layer).
+        layout: weight memory layout of every layer, or ``auto`` (chosen per layer).
     """
 
     rtl: bool = True
@@ -134,12 +138,14 @@ def _run_stages(
     lap("export")
 
     log(f"golden: {len(stimulus.labels)} test samples from the exported files, against QAT")
-    checked = _golden_against_qat(
-        GoldenNetwork.from_export(export_dir), model, stimulus.spikes, manifest, progress
-    )
+    golden_net = GoldenNetwork.from_export(export_dir)
+    counter = CountAccumulator(golden_net, manifest)
+    checked = _golden_against_qat(golden_net, model, stimulus.spikes, manifest, progress, counter)
     lap("golden")
 
     dense_weights = sum(math.prod(layer.weight_shape) for layer in layers)
+    # the paper's rate (masked / all synapses of the pruned layers) beside the hardware's
+    structure = trained.structure.report(integer_weights(model))
     memory_bits = [_memory_bits(layer) for layer in manifest.layers]
     costs = checked.costs
     summary: dict[str, Any] = {
@@ -155,8 +161,9 @@ def _run_stages(
         "accuracy_golden": _accuracy(checked.predictions, stimulus.labels),
         "qat_golden_mismatches": checked.mismatches,
         "pruning_rate": round(1 - synapses / dense_weights, 4),
+        "paper_pruning_rate": structure["paper_pruning_rate"],
         "nonzero_weights": synapses,
-        "structure": trained.structure.report(),
+        "structure": structure,
         "lanes": manifest.lanes,
         "layouts": [layer.layout for layer in manifest.layers],
         "memory_bits": sum(memory_bits),
@@ -166,6 +173,7 @@ def _run_stages(
         "model_cycles_per_inference": float(costs.cycles.mean()),
         "bound_cycles_per_inference": float(costs.bound.mean()),
         "cycles_vs_bound": round(float(costs.cycles.mean() / costs.bound.mean()), 4),
+        "energy_uj_per_inference": energy_summary(counter.counts()),
     }
     if config.rtl:
         from sdsnn_hw.rtl import simulate
@@ -194,6 +202,9 @@ def _run_stages(
         lap("rtl")
     summary["seconds"] = seconds
     atomic_write_text(work / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_metrics(work, trained.metrics)
+    written = write_report(work, title=str(out))
+    log(f"report: {out / written.html.name}, {out / written.markdown.name}")
     return summary
 
 
@@ -214,11 +225,13 @@ def _golden_against_qat(
     spikes: np.ndarray,
     manifest: Manifest,
     progress: bool,
+    counter: CountAccumulator,
 ) -> _Checked:
     """Golden and QAT on the same samples, chunk by chunk: a conv network's traces of a
-    whole test split would not fit in memory."""
+    whole test split would not fit in memory. ``counter`` counts each chunk per layer."""
     predictions, qat_predictions, costs, mismatches = [], [], [], 0
     for part, golden in run_in_chunks(net, spikes, progress):
+        counter.add(spikes[part], golden)
         qat, trace = evaluate(model, spikes[part])
         mismatches += _qat_golden_mismatches(trace, golden, manifest)
         predictions.append(golden.predictions)

@@ -1,12 +1,12 @@
-/* l1_ptr: 60 words of 7 bits (sdsnn-hw, hardware contract 5).
+/* l1_ptr: 75 words of 8 bits (sdsnn-hw, hardware contract 5).
  * Word a is l1_ptr[a]; limb i holds bits [64*i +: 64], least significant first. */
 #ifndef SDSNN_L1_PTR_H
 #define SDSNN_L1_PTR_H
 
 #include <stdint.h>
 
-#define L1_PTR_DEPTH 60u
-#define L1_PTR_WIDTH 7u
+#define L1_PTR_DEPTH 75u
+#define L1_PTR_WIDTH 8u
 #define L1_PTR_LIMBS 1u
 
 static const uint64_t l1_ptr[L1_PTR_DEPTH][L1_PTR_LIMBS] = {
@@ -70,6 +70,21 @@ static const uint64_t l1_ptr[L1_PTR_DEPTH][L1_PTR_LIMBS] = {
     {UINT64_C(0x72)},
     {UINT64_C(0x74)},
     {UINT64_C(0x76)},
+    {UINT64_C(0x78)},
+    {UINT64_C(0x7a)},
+    {UINT64_C(0x7c)},
+    {UINT64_C(0x7e)},
+    {UINT64_C(0x80)},
+    {UINT64_C(0x82)},
+    {UINT64_C(0x84)},
+    {UINT64_C(0x86)},
+    {UINT64_C(0x88)},
+    {UINT64_C(0x8a)},
+    {UINT64_C(0x8c)},
+    {UINT64_C(0x8e)},
+    {UINT64_C(0x90)},
+    {UINT64_C(0x92)},
+    {UINT64_C(0x94)},
 };
 
 #endif /* SDSNN_L1_PTR_H */
