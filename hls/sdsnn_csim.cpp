@@ -16,24 +16,12 @@ int fail(const char *format, int layer, long long a, long long b) {
     return 1;
 }
 
-#define SDSNN_CSIM_STORAGE(i, CFG, FN, IN)                                                     \
-    CFG::ptr_t l##i##_ptr[CFG::UNITS_IN + 1];                                                  \
-    CFG::slot_t l##i##_wrom[CFG::WROM_DEPTH][CFG::LANES];                                      \
-    CFG::bias_t l##i##_bias[CFG::BIAS_DEPTH];                                                  \
-    sdsnn::neuron_params<CFG> l##i##_params;                                                   \
-    bool l##i##_spikes[CFG::N_OUT];                                                            \
-    CFG::v_t l##i##_membranes[CFG::N_OUT];                                                     \
-    sdsnn::counters l##i##_counters;
-SDSNN_LAYERS(SDSNN_CSIM_STORAGE)
+SDSNN_LAYERS(SDSNN_HOST_STORAGE)
 
 bool spikes_in[SDSNN_INPUTS];
 
-#define SDSNN_CSIM_ARGS(i, CFG, FN, IN)                                                        \
-    , l##i##_ptr, l##i##_wrom, l##i##_bias, l##i##_params, l##i##_spikes, l##i##_membranes,    \
-        l##i##_counters
-
 void step(bool clear, bool first_step) {
-    sdsnn_top(clear, first_step, spikes_in SDSNN_LAYERS(SDSNN_CSIM_ARGS));
+    sdsnn_top(clear, first_step, spikes_in SDSNN_LAYERS(SDSNN_HOST_ARGS));
 }
 
 // One layer's memories and parameters from the exported words, refusing anything the

@@ -31,6 +31,21 @@
 
 #define SDSNN_PRAGMA(x) _Pragma(#x)
 
+// A caller's storage behind every port of sdsnn_top (the C simulation library and the
+// testbench), and the argument list that passes it.
+#define SDSNN_HOST_STORAGE(i, CFG, FN, IN)                                                     \
+    CFG::ptr_t l##i##_ptr[CFG::UNITS_IN + 1];                                                  \
+    CFG::slot_t l##i##_wrom[CFG::WROM_DEPTH][CFG::LANES];                                      \
+    CFG::bias_t l##i##_bias[CFG::BIAS_DEPTH];                                                  \
+    sdsnn::neuron_params<CFG> l##i##_params;                                                   \
+    bool l##i##_spikes[CFG::N_OUT];                                                            \
+    CFG::v_t l##i##_membranes[CFG::N_OUT];                                                     \
+    sdsnn::counters l##i##_counters;
+
+#define SDSNN_HOST_ARGS(i, CFG, FN, IN)                                                        \
+    , l##i##_ptr, l##i##_wrom, l##i##_bias, l##i##_params, l##i##_spikes, l##i##_membranes,    \
+        l##i##_counters
+
 // One time step of the whole network (clear: the clear pass after reset instead).
 void sdsnn_top(bool clear, bool first_step,
                const bool spikes_in[SDSNN_INPUTS] SDSNN_LAYERS(SDSNN_TOP_PORTS));

@@ -61,15 +61,7 @@ bool read_mem(const std::string &path, std::vector<ap_uint<W> > &words, std::str
 
 std::string tb_dir, export_dir;
 
-#define SDSNN_TB_STORAGE(i, CFG, FN, IN)                                                       \
-    CFG::ptr_t l##i##_ptr[CFG::UNITS_IN + 1];                                                  \
-    CFG::slot_t l##i##_wrom[CFG::WROM_DEPTH][CFG::LANES];                                      \
-    CFG::bias_t l##i##_bias[CFG::BIAS_DEPTH];                                                  \
-    sdsnn::neuron_params<CFG> l##i##_params;                                                   \
-    bool l##i##_spikes[CFG::N_OUT];                                                            \
-    CFG::v_t l##i##_membranes[CFG::N_OUT];                                                     \
-    sdsnn::counters l##i##_counters;
-SDSNN_LAYERS(SDSNN_TB_STORAGE)
+SDSNN_LAYERS(SDSNN_HOST_STORAGE)
 
 template <class CFG>
 int load(int layer, typename CFG::ptr_t *ptr, typename CFG::slot_t (*wrom)[CFG::LANES],
@@ -113,9 +105,6 @@ int load(int layer, typename CFG::ptr_t *ptr, typename CFG::slot_t (*wrom)[CFG::
 
 #define SDSNN_TB_LOAD(i, CFG, FN, IN)                                                          \
     if (load<CFG>(i, l##i##_ptr, l##i##_wrom, l##i##_bias, l##i##_params, settings)) return 2;
-#define SDSNN_TB_ARGS(i, CFG, FN, IN)                                                          \
-    , l##i##_ptr, l##i##_wrom, l##i##_bias, l##i##_params, l##i##_spikes, l##i##_membranes,    \
-        l##i##_counters
 #define SDSNN_TB_SUM(i, CFG, FN, IN)                                                           \
     for (int k = 0; k < sdsnn::COUNTERS; k++) total[k] += (&l##i##_counters.cycles)[k];
 #define SDSNN_TB_LAST(i, CFG, FN, IN) last = l##i##_spikes;
@@ -136,7 +125,7 @@ int main(int argc, char **argv) {
         return refuse(tb_dir + "/tb_input.txt: the header must be 'samples steps " +
                       std::to_string(SDSNN_INPUTS) + "'");
     static bool spikes_in[SDSNN_INPUTS];
-    sdsnn_top(true, false, spikes_in SDSNN_LAYERS(SDSNN_TB_ARGS));  // the clear pass
+    sdsnn_top(true, false, spikes_in SDSNN_LAYERS(SDSNN_HOST_ARGS));  // the clear pass
     std::ostringstream out;
     for (long long s = 0; s < samples; s++) {
         uint64_t before[sdsnn::COUNTERS] = {0}, total[sdsnn::COUNTERS] = {0};
@@ -150,7 +139,7 @@ int main(int argc, char **argv) {
                               std::to_string(t) + " needs " + std::to_string(SDSNN_INPUTS) +
                               " 0/1");
             for (int j = 0; j < SDSNN_INPUTS; j++) spikes_in[j] = line[j] == '1';
-            sdsnn_top(false, t == 0, spikes_in SDSNN_LAYERS(SDSNN_TB_ARGS));
+            sdsnn_top(false, t == 0, spikes_in SDSNN_LAYERS(SDSNN_HOST_ARGS));
             const bool *last = 0;
             SDSNN_LAYERS(SDSNN_TB_LAST)
             for (int k = 0; k < SDSNN_CLASSES; k++) counts[k] += last[k];
