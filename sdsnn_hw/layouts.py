@@ -234,17 +234,17 @@ def encode(weights: np.ndarray, weight_bits: int, lanes: int, layout: str) -> La
     address_shift = taps * weight_bits
     words: list[int] = []
     for i in np.flatnonzero(counts):
-        column = padded[:, i].reshape(depth, lanes).tolist()  # [address][bank]
         if entry.per_tap:
             slots = _tap_slots(kernels[:, i], lanes, int(counts[i]), weight_bits)
-        elif entry.addressed:
-            slots = [[0] * lanes for _ in range(int(counts[i]))]
-            stored = present[:, i].reshape(depth, lanes)
-            for p in range(lanes):
-                for r, address in enumerate(np.flatnonzero(stored[:, p]).tolist()):
-                    slots[r][p] = (address << address_shift) | column[address][p]
         else:
+            column = padded[:, i].reshape(depth, lanes).tolist()  # [address][bank]
             slots = column
+            if entry.addressed:
+                slots = [[0] * lanes for _ in range(int(counts[i]))]
+                stored = present[:, i].reshape(depth, lanes)
+                for p in range(lanes):
+                    for r, address in enumerate(np.flatnonzero(stored[:, p]).tolist()):
+                        slots[r][p] = (address << address_shift) | column[address][p]
         for row in slots:
             word = 0
             for p in range(lanes - 1, -1, -1):
