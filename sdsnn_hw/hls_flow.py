@@ -33,7 +33,7 @@ from sdsnn_hw.hls_latency import network_cycles
 from sdsnn_hw.manifest import MANIFEST_NAME, Manifest, ManifestError, load_manifest
 from sdsnn_hw.outdir import check_output_folder, output_folder
 from sdsnn_hw.stimulus import load_stimulus
-from sdsnn_hw.verify import _config_value, _test_split
+from sdsnn_hw.verify import export_test_split, run_config_value
 
 KIND = "hls"
 """The output folder kind (:mod:`sdsnn_hw.outdir`)."""
@@ -73,13 +73,13 @@ def _inputs(config: HlsRunConfig, manifest: Manifest) -> tuple[np.ndarray, np.nd
             config.stimulus, manifest.inputs, manifest.time_steps, manifest.classes
         )
         return stimulus.spikes, stimulus.labels, str(config.stimulus)
-    dataset = config.dataset or _config_value(manifest, "dataset")
+    dataset = config.dataset or run_config_value(manifest, "dataset")
     if not dataset:
         raise ManifestError(
             f"{config.export_dir / MANIFEST_NAME}: names no data set ('config.run.dataset'); "
             "pass --dataset or --stimulus"
         )
-    spikes, labels = _test_split(manifest, dataset, config.data_dir)
+    spikes, labels = export_test_split(manifest, dataset, config.data_dir)
     return spikes, labels, f"{dataset} test split"
 
 

@@ -82,9 +82,9 @@ def verify(folder: Path, dataset: str | None = None, data_dir: Path | None = Non
         _check_nir(folder / _file(manifest, "nir"), net, report)
     if _file(manifest, "h", memory=None):
         _check_network_header(folder, manifest, report)
-    dataset = dataset or _config_value(manifest, "dataset")
+    dataset = dataset or run_config_value(manifest, "dataset")
     if dataset:
-        spikes, labels = _test_split(manifest, dataset, data_dir)
+        spikes, labels = export_test_split(manifest, dataset, data_dir)
         predictions = [r.predictions for _, r in run_in_chunks(net, spikes)]
         report.dataset, report.samples = dataset, len(labels)
         report.accuracy = round(float(np.mean(np.concatenate(predictions) == labels)), 4)
@@ -175,15 +175,20 @@ def _check_network_header(folder: Path, manifest: Manifest, report: VerifyReport
         report.disagreements.append(f"{folder / HEADER_NAME}: differs from the manifest")
 
 
-def _config_value(manifest: Manifest, key: str) -> Any:
+def run_config_value(manifest: Manifest, key: str) -> Any:
+    """A key of the ``sdsnn run`` configuration the manifest records, or None."""
     run = (manifest.config or {}).get("run")
     return run.get(key) if isinstance(run, dict) else None
 
 
-def _test_split(
+def export_test_split(
     manifest: Manifest, name: str, data_dir: Path | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The data set's test split, encoded as ``sdsnn run`` encodes it."""
+    """The data set's test split, encoded as ``sdsnn run`` encodes it for this export.
+
+    Raises:
+        ManifestError: if the data set's input shape or classes do not fit the export.
+    """
     data = load_dataset(name, data_dir)
     first = manifest.layers[0]
     # an fc layer 0 without pooling reads the map flattened: only its size must match
@@ -197,6 +202,6 @@ def _test_split(
             f"the export's 'input_shape' is {list(manifest.input_shape)} and 'classes' "
             f"{manifest.classes}"
         )
-    seed = _config_value(manifest, "stimulus_seed")
+    seed = run_config_value(manifest, "stimulus_seed")
     seed = seed if isinstance(seed, int) else DEFAULT_STIMULUS_SEED
     return encode_rate(data.x_test, manifest.time_steps, seed), data.y_test
