@@ -434,11 +434,12 @@ def _command_synth(args: argparse.Namespace) -> int:
 
 def _command_report(args: argparse.Namespace) -> int:
     from sdsnn_hw.energy_table import BUILTIN, load_table
-    from sdsnn_hw.outdir import add_files
-    from sdsnn_hw.report import write_report
+    from sdsnn_hw.outdir import add_files, check_files_replaceable
+    from sdsnn_hw.report import HTML_NAME, MARKDOWN_NAME, write_report
 
     if not args.run_dir.is_dir():
         raise UsageError(f"{args.run_dir}: not a folder")
+    check_files_replaceable(args.run_dir, "run", [HTML_NAME, MARKDOWN_NAME])
     paths = {"asic": args.asic_table or BUILTIN["asic"], "fpga": args.fpga_table or BUILTIN["fpga"]}
     tables = {kind: load_table(path) for kind, path in paths.items()}
     written = write_report(args.run_dir, tables=tables)

@@ -161,6 +161,23 @@ def _install(tmp: Path, path: Path, kind: str, force: bool, log: Callable[[str],
     shutil.rmtree(old)
 
 
+def check_files_replaceable(folder: Path, kind: str, names: list[str]) -> None:
+    """Refuse, before writing them into ``folder``, any of ``names`` that exists and that
+    the folder's marker of ``kind`` does not vouch for unchanged.
+
+    Raises:
+        OutputFolderError: naming the first such file.
+    """
+    folder = Path(folder)
+    foreign = set(foreign_files(folder, kind))
+    taken = [name for name in names if (folder / name).exists() and name in foreign]
+    if taken:
+        raise OutputFolderError(
+            f"{folder / taken[0]}: exists and is not a file sdsnn wrote there (or it was "
+            "edited since); move it away first"
+        )
+
+
 def add_files(folder: Path, kind: str, names: list[str]) -> bool:
     """Vouch for files written into a finished output folder of ``kind`` afterwards (a
     report), so that the command may still replace the folder later.

@@ -227,3 +227,13 @@ def test_report_command_registers_its_files_in_a_run_folder(run_folder, tmp_path
     assert main(["report", str(target)]) == 0
     assert json.loads((target / MARKER).read_text())["files"] == listed  # vouches for nothing
     assert foreign_files(target, "run") == ["notes.txt"]
+
+
+def test_report_command_never_overwrites_a_report_it_did_not_write(run_folder, tmp_path, capsys):
+    target = tmp_path / "run"
+    shutil.copytree(run_folder, target)
+    (target / "report.md").write_text("a user's notes")
+    assert main(["report", str(target)]) == 2
+    assert "report.md: exists and is not a file sdsnn wrote there" in capsys.readouterr().err
+    assert (target / "report.md").read_text() == "a user's notes"
+    assert not (target / "report.html").exists()
