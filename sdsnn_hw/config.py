@@ -99,7 +99,7 @@ class _Key:
     """One TOML key: where it goes in :class:`TrainSetup`, its TOML type and its range."""
 
     path: str
-    kind: str  # int, float, str, ints (list of int), bool_or_auto
+    kind: str  # int, float, str, bool, ints (list of int), bool_or_auto
     check: Check = _ok
 
 
@@ -129,6 +129,8 @@ KEYS: dict[str, _Key] = {
     "data.dataset": _Key("dataset", "str", _one_of(*DATASETS)),
     "data.data_dir": _Key("data_dir", "str"),
     "data.stimulus_seed": _Key("stimulus_seed", "int", _at_least(0)),
+    "data.shift_pixels": _Key("training.shift_pixels", "int", _between(0, 8)),
+    "data.flip": _Key("training.flip", "bool"),
     "network.net": _Key("net", "str"),
     "network.hidden": _Key("hidden", "ints", lambda v: None if v else "must not be empty"),
     "network.biases": _Key("biases", "bool_or_auto"),
@@ -182,6 +184,8 @@ def _convert(key: str, spec: _Key, value: Any, source: str) -> Any:
         ):
             raise bad("a list of integers >= 1")
         value = tuple(value)
+    if kind == "bool" and not isinstance(value, bool):
+        raise bad("true or false")
     if kind == "bool_or_auto":
         if value == AUTO:
             return None
@@ -365,18 +369,32 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
+def values(setup: TrainSetup) -> dict[str, Any]:
+    """Every key of ``setup`` (``schedule.epochs``) with its value as :func:`apply` takes it."""
+    found = {}
+    for key, spec in KEYS.items():
+        value = _get(setup, spec.path)
+        if spec.kind == "bool_or_auto" and value is None:
+            value = AUTO
+        elif value is None:
+            value = ""
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        found[key] = value
+    return found
+
+
 def to_toml(setup: TrainSetup, title: str = "") -> str:
     """Every key of ``setup`` as TOML; :func:`parse` reads it back to an equal setup."""
     lines = [f"# {title}"] if title else []
     section = ""
-    for key, spec in KEYS.items():
+    for key, value in values(setup).items():
         name, _, leaf = key.rpartition(".")
         if name != section:
             lines += ["", f"[{name}]"]
             section = name
-        value = _get(setup, spec.path)
-        if spec.kind == "bool_or_auto" and value is None:
-            value = AUTO
         lines.append(f"{leaf} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 

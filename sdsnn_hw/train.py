@@ -41,6 +41,9 @@ class TrainConfig:
         checkpoint_every: optimiser steps between checkpoints inside an epoch (0: at
             epoch ends only).
         device: ``cpu`` or ``cuda``.
+        shift_pixels: training images move by up to this many pixels each way
+            (:mod:`sdsnn_hw.augment`); 0: not at all.
+        flip: training images are mirrored left to right with probability 1/2.
         grad_precision: dtype of the backward matrix products (``bfloat16`` halves
             their cost on CPUs with bf16 units; the forward pass stays exact either way).
     """
@@ -55,6 +58,8 @@ class TrainConfig:
     scheduler: str = "constant"
     checkpoint_every: int = 0
     device: str = "cpu"
+    shift_pixels: int = 0
+    flip: bool = False
     grad_precision: str = "float32"
 
 

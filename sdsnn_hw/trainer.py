@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from sdsnn_hw import train_state
 from sdsnn_hw.allocator import keep_freed_memory
+from sdsnn_hw.augment import augment
 from sdsnn_hw.data import Dataset, encode_rate
 from sdsnn_hw.distributed import (
     Ranks,
@@ -227,7 +228,14 @@ class Trainer:
         if self.x_train.dim() == 3:  # event frames: the spikes themselves, made time-major
             spikes = self.x_train[index].transpose(0, 1).contiguous()
         else:
-            spikes = rate_spikes(self.x_train[index], self.model.config.time_steps, self.generator)
+            pixels = augment(
+                self.x_train[index],
+                self.dataset.input_shape,
+                self.config.shift_pixels,
+                self.config.flip,
+                self.generator,
+            )
+            spikes = rate_spikes(pixels, self.model.config.time_steps, self.generator)
         part = self.ranks.shard(len(index))
         counts = self.net(spikes[:, part], time_major=True)
         loss_sum = functional.cross_entropy(counts, labels[part], reduction="sum")
