@@ -10,8 +10,9 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sdsnn_hw.config import DEFAULT_PRESET, ConfigError
+from sdsnn_hw.config import DEFAULT_PRESET, ConfigError, TrainSetup
 from sdsnn_hw.data import DATASETS, DataError
 from sdsnn_hw.layouts import ALL_LAYOUTS, AUTO, DEFAULT_LANES, LANE_CHOICES
 from sdsnn_hw.manifest import FORMATS, ManifestError
@@ -20,7 +21,7 @@ from sdsnn_hw.netspec import CONV, NetSpecError
 from sdsnn_hw.outdir import OutputFolderError, check_output_folder
 from sdsnn_hw.rtl import SIMULATORS
 from sdsnn_hw.stimulus import StimulusError
-from sdsnn_hw.synth import TARGETS, SynthError
+from sdsnn_hw.synth import DEFAULT_TIMEOUT_S, TARGETS, SynthError
 from sdsnn_hw.train import DEVICES
 
 EXIT_DISAGREE = 1
@@ -128,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulate only the first N test samples in RTL (0 = all)",
     )
     run.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation stage")
+    run.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="skip training: take the weights and configuration of this `sdsnn train` "
+        "checkpoint (last.pt), e.g. one trained on a GPU machine",
+    )
     run.add_argument("--simulator", choices=SIMULATORS, default="verilator")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     add_hardware_options(run)
@@ -200,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--lanes", type=int, choices=LANE_CHOICES, help="lay the weights out for P lanes first"
     )
     synth.add_argument("--freq", type=float, default=100.0, help="clock target in MHz")
+    synth.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help="limit for each tool run in seconds (large conv networks place for hours)",
+    )
     synth.add_argument(
         "--stimulus",
         type=Path,
@@ -291,7 +304,10 @@ def _command_run(args: argparse.Namespace) -> int:
     }
     if args.hidden is not None:
         overrides |= {"network.hidden": list(args.hidden), "network.net": ""}
-    setup = setup_from_args(args, overrides, DEFAULT_PRESET)
+    if args.checkpoint is None:
+        setup = setup_from_args(args, overrides, DEFAULT_PRESET)
+    else:
+        setup = _checkpoint_setup(args, overrides)
     config = RunConfig(
         **{name: getattr(setup, name) for name in setup.__dataclass_fields__},
         rtl=not args.no_rtl,
@@ -299,6 +315,7 @@ def _command_run(args: argparse.Namespace) -> int:
         simulator=args.simulator,
         lanes=args.lanes,
         layout=args.layout,
+        checkpoint=args.checkpoint,
     )
     _, layers = network_layers(config)  # a bad --net token stops here, before any work
     network_config(config, "--net")  # and number formats that cannot train exactly
@@ -353,6 +370,29 @@ def _command_export(args: argparse.Namespace) -> int:
     print(layout_table(manifest))
     print(f"exported {len(manifest.layers)} layers for {manifest.lanes} lanes to {args.out}")
     return 0
+
+
+def _checkpoint_setup(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainSetup:
+    """The configuration a ``sdsnn train`` checkpoint was trained with; only the data
+    folder may change (the weights fix everything else)."""
+    from sdsnn_hw.config import apply
+    from sdsnn_hw.pipeline import checkpoint_setup
+    from sdsnn_hw.training_cli import overrides_from_args
+
+    given = {k: v for k, v in (overrides | overrides_from_args(args)).items() if v is not None}
+    given.pop("data.data_dir", None)
+    if args.hidden is not None:
+        given["network.hidden"] = args.hidden
+    if args.preset or args.config or given:
+        names = ["--preset"] * bool(args.preset) + ["--config"] * bool(args.config)
+        raise ConfigError(
+            f"--checkpoint {args.checkpoint}: the configuration is the checkpoint's, so "
+            f"{', '.join(names + sorted(given))} cannot be given with it"
+        )
+    setup = checkpoint_setup(args.checkpoint)
+    if args.data_dir is not None:
+        setup = apply(setup, {"data.data_dir": str(args.data_dir)}, "--data-dir")
+    return setup
 
 
 def _command_verify(args: argparse.Namespace) -> int:
@@ -425,7 +465,7 @@ def _command_synth(args: argparse.Namespace) -> int:
     beside = args.export.parent / "stimulus" / "test.npz"
     if stimulus is None and beside.is_file():
         stimulus = beside
-    config = SynthConfig(args.target, args.lanes, args.freq, stimulus)
+    config = SynthConfig(args.target, args.lanes, args.freq, stimulus, args.timeout)
     summary = synth_export(args.export, args.out, config, force=args.force)
     print(json.dumps({k: v for k, v in summary.items() if k != "memories"}, indent=2))
     print(f"summary written to {args.out / 'summary.json'}")

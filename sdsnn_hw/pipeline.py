@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sdsnn_hw.config import TrainSetup, network_config
+from sdsnn_hw.config import TrainSetup, network_config, parse
 from sdsnn_hw.counters import CountAccumulator
 from sdsnn_hw.data import dataset_shape, encode_rate, load_dataset
 from sdsnn_hw.energy import energy_summary
@@ -30,6 +30,7 @@ from sdsnn_hw.netspec import LayerShape, fc_spec, resolve
 from sdsnn_hw.outdir import output_folder
 from sdsnn_hw.report import write_metrics, write_report
 from sdsnn_hw.stimulus import Stimulus, save_stimulus
+from sdsnn_hw.structure import apply_masks
 from sdsnn_hw.train import evaluate, train
 from sdsnn_hw.trainer import integer_weights
 
@@ -50,6 +51,8 @@ class RunConfig(TrainSetup):
         simulator: HDL simulator of the RTL stage, ``verilator`` or ``icarus``.
         lanes: P, the synapse lanes of the core the export is laid out for.
         layout: weight memory layout of every layer, or ``auto`` (chosen per layer).
+        checkpoint: start from this ``sdsnn train`` checkpoint (``last.pt``) instead of
+            training; its network must be the configuration's.
     """
 
     rtl: bool = True
@@ -57,6 +60,7 @@ class RunConfig(TrainSetup):
     simulator: str = "verilator"
     lanes: int = DEFAULT_LANES
     layout: str = AUTO
+    checkpoint: Path | None = None
 
 
 def network_layers(config: RunConfig) -> tuple[str, tuple[LayerShape, ...]]:
@@ -113,9 +117,15 @@ def _run_stages(
         f"{net_config.weight_bits}-bit weights, T={net_config.time_steps}"
         + (f", {net_config.bias_bits}-bit biases" if net_config.biases else "")
     )
-    trained = train(
-        dataset, model, config.training, config.structure, progress, config.stimulus_seed
-    )
+    if config.checkpoint is None:
+        result = train(
+            dataset, model, config.training, config.structure, progress, config.stimulus_seed
+        )
+        metrics = result.metrics
+        structure = result.structure.report(integer_weights(model))
+    else:
+        model, metrics, structure = _trained_checkpoint(config.checkpoint, model.config)
+        log(f"train: skipped, the weights of {config.checkpoint} ({len(metrics)} epochs)")
     stimulus = Stimulus(
         encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
     )
@@ -145,7 +155,6 @@ def _run_stages(
 
     dense_weights = sum(math.prod(layer.weight_shape) for layer in layers)
     # the paper's rate (masked / all synapses of the pruned layers) beside the hardware's
-    structure = trained.structure.report(integer_weights(model))
     memory_bits = [_memory_bits(layer) for layer in manifest.layers]
     costs = checked.costs
     summary: dict[str, Any] = {
@@ -202,7 +211,7 @@ def _run_stages(
         lap("rtl")
     summary["seconds"] = seconds
     atomic_write_text(work / "summary.json", json.dumps(summary, indent=2) + "\n")
-    write_metrics(work, trained.metrics)
+    write_metrics(work, metrics)
     written = write_report(work, title=str(out))
     log(f"report: {out / written.html.name}, {out / written.markdown.name}")
     return summary
@@ -310,9 +319,93 @@ def load_checkpoint(path: Path) -> tuple[SpikingNetwork, int]:
                     f"{tuple(tensor.shape)}"
                 )
         model.load_state_dict(state)
+        _apply_saved_masks(model, saved.get("structure"))
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise CheckpointError(f"{path}: not an sdsnn-hw checkpoint ({_first_line(exc)})") from None
     return model.eval(), classes
+
+
+# what a training checkpoint's last metrics record says of the structure (see
+# StructureDevelopment.report; the record's "pruning_rate" is its masked fraction)
+_STRUCTURE_KEYS = (
+    "pruned_neurons",
+    "regrown_synapses",
+    "prune_rate_percent",
+    "paper_pruning_rate",
+    "regrown_unmasked",
+    "regrown_exported",
+    "revived_neurons",
+)
+
+
+def checkpoint_setup(path: Path) -> TrainSetup:
+    """The configuration a ``sdsnn train`` checkpoint was trained with.
+
+    Raises:
+        CheckpointError: naming the file, if it is not one or holds no configuration.
+        ConfigError: naming the file's field ``config`` and the key that is not valid.
+    """
+    path = Path(path)
+    load_checkpoint(path)  # the file's own checks, in their words
+    saved = torch.load(path, weights_only=True, map_location="cpu")
+    text = saved.get("config")
+    if not isinstance(text, str):
+        raise CheckpointError(
+            f"{path}: field 'config' is missing: not a checkpoint of `sdsnn train` "
+            "(export `sdsnn run` checkpoints with `sdsnn export`)"
+        )
+    return parse(text, f"{path}: field 'config'")
+
+
+def _trained_checkpoint(
+    path: Path, expected: NetworkConfig
+) -> tuple[SpikingNetwork, list[dict[str, Any]], dict[str, Any]]:
+    """The masked model of a ``sdsnn train`` checkpoint, its metrics and structure report.
+
+    Raises:
+        CheckpointError: naming the file, if it is not a training checkpoint or its
+            network is not ``expected``.
+    """
+    model, _ = load_checkpoint(path)
+    saved = torch.load(path, weights_only=True, map_location="cpu")
+    metrics = saved.get("metrics")
+    if not metrics:
+        raise CheckpointError(
+            f"{path}: field 'metrics' is missing or empty: not a checkpoint of `sdsnn train` "
+            "after its first epoch (export `sdsnn run` checkpoints with `sdsnn export`)"
+        )
+    differ = [
+        name
+        for name in ("sizes", "input_shape", "net", "time_steps", "weight_bits", "biases")
+        if getattr(model.config, name) != getattr(expected, name)
+    ]
+    if differ:
+        found = ", ".join(f"{n} {getattr(model.config, n)!r}" for n in differ)
+        wanted = ", ".join(f"{n} {getattr(expected, n)!r}" for n in differ)
+        raise CheckpointError(f"{path}: field 'network' has {found}; the configuration {wanted}")
+    last = metrics[-1]
+    structure = {key: last[key] for key in _STRUCTURE_KEYS if key in last}
+    structure["masked_fraction"] = [round(v, 4) for v in last["pruning_rate"]]
+    return model, list(metrics), structure
+
+
+def _apply_saved_masks(model: SpikingNetwork, structure: dict[str, Any] | None) -> None:
+    """A training checkpoint (``sdsnn train``'s ``last.pt``) holds the weights as they
+    train, masked ones drifting since the last structure step: export ``W * M``."""
+    layers = None if structure is None else structure.get("layers")
+    if layers is None:  # `sdsnn run` checkpoints are masked already; or no step ran yet
+        return
+    weights = [layer.weight for layer in model.layers]
+    if len(layers) != len(weights):
+        raise ValueError(f"field 'structure.layers' has {len(layers)} layers, not {len(weights)}")
+    masks = [state["mask"] for state in layers]
+    for i, (mask, weight) in enumerate(zip(masks, weights, strict=True)):
+        if tuple(mask.shape) != tuple(weight.shape):
+            raise ValueError(
+                f"field 'structure.layers[{i}].mask' has shape {tuple(mask.shape)}, "
+                f"the weights {tuple(weight.shape)}"
+            )
+    apply_masks(weights, masks, [layer.bias for layer in model.layers])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -145,7 +145,7 @@ class _LayerState:
         self.regen_streak = per_synapse.clone()
         self.regen_last = torch.zeros_like(per_synapse, dtype=torch.bool)
         self.regrown_ever = torch.zeros_like(per_synapse, dtype=torch.bool)
-        self.pruned = torch.zeros(weight.shape[0], dtype=torch.bool)
+        self.pruned = torch.zeros(weight.shape[0], dtype=torch.bool, device=weight.device)
         self.prune_rate = prune_rate
         self.regrown = 0  # regrowth events so far
 
@@ -236,7 +236,8 @@ class StructureDevelopment:
             ],
         }
         if integers is not None and states:
-            alive = [(integers[i] * s.mask).abs() for i, s in enumerate(states)]
+            # integers come from the export path, on the CPU; the state may be on a GPU
+            alive = [(integers[i].to(s.mask.device) * s.mask).abs() for i, s in enumerate(states)]
             report["regrown_exported"] = [
                 int((s.regrown_ever & (synapses(alive[i]) > 0)).sum()) for i, s in enumerate(states)
             ]
@@ -246,18 +247,12 @@ class StructureDevelopment:
             ]
         return report
 
-    @torch.no_grad()
     def apply_masks(self) -> None:
         """W <- W * M: masked weights back to exactly zero, dead neurons' biases too."""
-        for w, m in zip(self.weights, self.masks, strict=True):
-            w.mul_(m)
-        self._zero_dead_biases()
+        apply_masks(self.weights, self.masks, self.biases)
 
     def _zero_dead_biases(self) -> None:
-        masks = self.masks
-        for i, bias in enumerate(self.biases):
-            if bias is not None:
-                bias[masks[i].flatten(1).sum(dim=1) == 0] = 0.0
+        _zero_dead_biases(self.masks, self.biases)
 
     @torch.no_grad()
     def step(self) -> None:
@@ -346,3 +341,24 @@ class StructureDevelopment:
         following = self.n_classes if last else self._alive(nxt)
         ratio = self._alive(index) / max(following, 1)
         s.prune_rate = min(s.prune_rate + gain * ratio, cfg.prune_rate_max)
+
+
+@torch.no_grad()
+def apply_masks(
+    weights: list[torch.Tensor], masks: list[torch.Tensor], biases: list[torch.Tensor | None]
+) -> None:
+    """W <- W * M in place, and the bias of each neuron with no synapse left to 0.
+
+    Between structure steps masked weights drift with training; a run ends, and a
+    training checkpoint is exported, with this applied.
+    """
+    for w, m in zip(weights, masks, strict=True):
+        w.mul_(m)
+    _zero_dead_biases(masks, biases)
+
+
+@torch.no_grad()
+def _zero_dead_biases(masks: list[torch.Tensor], biases: list[torch.Tensor | None]) -> None:
+    for mask, bias in zip(masks, biases, strict=True):
+        if bias is not None:
+            bias[mask.flatten(1).sum(dim=1) == 0] = 0.0

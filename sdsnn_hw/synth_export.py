@@ -26,7 +26,7 @@ from sdsnn_hw.manifest import Manifest, load_manifest
 from sdsnn_hw.outdir import check_output_folder, output_folder
 from sdsnn_hw.rtl_top import TOP_MODULE, render_top
 from sdsnn_hw.stimulus import load_stimulus
-from sdsnn_hw.synth import SynthOptions, SynthResult, check_block_ram, synthesize
+from sdsnn_hw.synth import DEFAULT_TIMEOUT_S, SynthOptions, SynthResult, check_block_ram, synthesize
 
 # Pins a LFE5U-85F in CABGA381 offers for user I/O; a wider top is placed out of context.
 ECP5_USER_PINS = 197
@@ -41,12 +41,14 @@ class SynthConfig:
         lanes: P; ``None`` keeps the export's, another value lays the weights out anew.
         freq_mhz: clock target given to nextpnr; Fmax is reported either way.
         stimulus: inputs whose cycles give the latency; ``None``: none reported.
+        timeout_s: limit for each tool run (Yosys, nextpnr), in seconds.
     """
 
     target: str = "ecp5"
     lanes: int | None = None
     freq_mhz: float = 100.0
     stimulus: Path | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
 
 
 def relayout(export_dir: Path, folder: Path, lanes: int) -> Manifest:
@@ -114,7 +116,10 @@ def synth_export(
         ]
         out_of_context = top_pins(manifest) > ECP5_USER_PINS
         options = SynthOptions(
-            target=config.target, freq_mhz=config.freq_mhz, out_of_context=out_of_context
+            target=config.target,
+            freq_mhz=config.freq_mhz,
+            out_of_context=out_of_context,
+            timeout_s=config.timeout_s,
         )
         log(
             f"synth: {config.target}, {len(manifest.layers)} layers, {manifest.lanes} lanes"

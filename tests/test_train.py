@@ -209,3 +209,52 @@ def test_a_pruned_neuron_still_passes_a_gradient_to_its_masked_synapses() -> Non
     counts = model(spikes)
     counts.sum().backward()
     assert bool(torch.all(model.layers[0].weight.grad[1] != 0))
+
+
+def test_a_training_checkpoint_exports_with_its_masks_applied(uninterrupted, tmp_path) -> None:
+    """Between structure steps masked weights drift with training: loading ``last.pt``
+    for export multiplies them by the saved masks (and zeroes dead neurons' biases)."""
+    from sdsnn_hw.pipeline import load_checkpoint
+
+    _, straight = uninterrupted
+    saved = load(straight / "last.pt")
+    mask = saved["structure"]["layers"][0]["mask"]
+    assert (mask == 0).any()
+    drifted = dict(saved)
+    drifted["model"] = dict(saved["model"])
+    weight_key = next(k for k in saved["model"] if k.endswith("weight"))
+    drifted["model"][weight_key] = saved["model"][weight_key] + 0.25
+    torch.save(drifted, tmp_path / "drifted.pt")
+    model, _ = load_checkpoint(tmp_path / "drifted.pt")
+    weight = model.layers[0].weight.detach()
+    assert not weight[mask == 0].any()
+    assert torch.equal(weight[mask != 0], drifted["model"][weight_key][mask != 0])
+
+
+def test_run_from_a_training_checkpoint_skips_training(uninterrupted, tmp_path) -> None:
+    _, straight = uninterrupted
+    out = tmp_path / "run"
+    args = ["run", "--checkpoint", str(straight / "last.pt"), "--no-rtl", "--quiet"]
+    assert main([*args, "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    last = load(straight / "last.pt")["metrics"][-1]
+    assert summary["accuracy_golden"] == summary["accuracy_qat"] == round(last["test_accuracy"], 4)
+    assert summary["qat_golden_mismatches"] == 0
+    assert summary["paper_pruning_rate"] == last["paper_pruning_rate"]
+    assert summary["structure"]["pruned_neurons"] == last["pruned_neurons"]
+    assert summary["network"] == [64, 256, 10]  # the checkpoint's network, not the default's
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_run_from_a_checkpoint_refuses_options_that_change_the_configuration(
+    uninterrupted, tmp_path, capsys
+) -> None:
+    _, straight = uninterrupted
+    args = ["run", "--checkpoint", str(straight / "last.pt"), "--out", str(tmp_path / "run")]
+    assert main([*args, "--epochs", "5", "--weight-bits", "4"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "cannot be given with it" in err and "quantization.weight_bits" in err
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "notes.pt").write_bytes(b"not a checkpoint")
+    assert main(["run", "--checkpoint", str(tmp_path / "notes.pt"), "--out", str(tmp_path / "r")])
+    assert "notes.pt: not a PyTorch weights file" in capsys.readouterr().err
