@@ -1,14 +1,19 @@
 """Train several ``bench/fashion_mnist.py`` models side by side within a wall-clock budget.
 
-Meant for a lent GPU with a few minutes on it. Every model first trains one epoch, all
-side by side as in the real run (the probe); each model's epoch time then gives it the
-most epochs that fit what is left of the budget (at most ``--max-epochs``; models named
-with ``--fixed`` keep their configuration's epochs). All train again from the start with
-those epochs, and the train stage of each is packed into one tar file: its metrics,
-configuration and ``weights.pt`` (the last checkpoint without optimiser state, masks
-kept: what ``bench/fashion_mnist.py MODEL --stage evaluate`` reads), one
-``--pack/<model>.tar`` each. A model still
-training at the deadline is stopped; its pack holds the last checkpoint it wrote.
+Meant for a lent GPU with a few minutes on it. Processes side by side time-share the GPU:
+on an H100, six of them (three conv nets, two MLPs, one conv net at batch 32) each ran
+about 3x slower than alone (an estimate from the probe, where one model finished its
+epoch alone; BENCHMARKS.md). For a target that needs many epochs, give one model the
+whole budget.
+
+Every model first trains one epoch, all side by side as in the real run (the probe);
+each model's epoch time then gives it the most epochs that fit what is left of the
+budget (at most ``--max-epochs``; models named with ``--fixed`` keep their
+configuration's epochs). All train again from the start with those epochs, and the
+train stage of each is packed: its metrics, configuration and ``weights.pt`` (the last
+checkpoint without optimiser state, masks kept: what ``bench/fashion_mnist.py MODEL
+--stage evaluate`` reads), one ``--pack/<model>.tar`` each. A model still training at
+the deadline is stopped; its pack holds the last checkpoint it wrote.
 
 Usage: python bench/fashion_mnist_budget.py MODEL... --budget S --out DIR --pack DIR
            [--device cuda] [--data-dir DIR] [--max-epochs N] [--fixed MODEL]

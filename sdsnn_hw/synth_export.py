@@ -42,6 +42,7 @@ class SynthConfig:
         freq_mhz: clock target given to nextpnr; Fmax is reported either way.
         stimulus: inputs whose cycles give the latency; ``None``: none reported.
         timeout_s: limit for each tool run (Yosys, nextpnr), in seconds.
+        router: nextpnr's router (``router1``, ``router2``).
     """
 
     target: str = "ecp5"
@@ -49,6 +50,7 @@ class SynthConfig:
     freq_mhz: float = 100.0
     stimulus: Path | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    router: str = "router1"
 
 
 def relayout(export_dir: Path, folder: Path, lanes: int) -> Manifest:
@@ -120,6 +122,7 @@ def synth_export(
             freq_mhz=config.freq_mhz,
             out_of_context=out_of_context,
             timeout_s=config.timeout_s,
+            router=config.router,
         )
         log(
             f"synth: {config.target}, {len(manifest.layers)} layers, {manifest.lanes} lanes"

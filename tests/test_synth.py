@@ -23,6 +23,7 @@ from sdsnn_hw.synth import (
 FIXTURES = Path(__file__).resolve().parent / "synth_fixtures"
 ROM_COUNTER = FIXTURES / "rom_counter.v"
 TOP = "rom_counter"
+ROUTER2_LOG_LINE = "Running router2"
 DEPTH = 1024
 WIDTH = 16
 
@@ -34,7 +35,9 @@ def write_rom_image(path: Path, depth: int = DEPTH, width: int = WIDTH) -> Path:
     return path
 
 
-def synth_rom(work: Path, depth: int = DEPTH, target: str = "ecp5") -> SynthResult:
+def synth_rom(
+    work: Path, depth: int = DEPTH, target: str = "ecp5", router: str = "router1"
+) -> SynthResult:
     # The image's name differs from the RTL default, so the string parameter must get through.
     image = write_rom_image(work.parent / f"{work.name}_image.mem", depth)
     return synthesize(
@@ -43,7 +46,7 @@ def synth_rom(work: Path, depth: int = DEPTH, target: str = "ecp5") -> SynthResu
         work,
         parameters={"FILE": image.name, "DEPTH": depth, "WIDTH": WIDTH},
         data_files=[image],
-        options=SynthOptions(target=target),
+        options=SynthOptions(target=target, router=router),
     )
 
 
@@ -139,6 +142,18 @@ def test_script_passes_parameters_to_the_deferred_top() -> None:
     script = yosys_script(["x.v"], TOP, {"FILE": "img.mem", "DEPTH": 8}, "ecp5")
     assert 'chparam -set FILE "img.mem" -set DEPTH 8 $abstract\\rom_counter' in script
     assert f"synth_ecp5 -top {TOP}" in script
+
+
+def test_router2_routes_the_design(tmp_path: Path, ecp5: SynthResult) -> None:
+    result = synth_rom(tmp_path / "router2", depth=256, router="router2")
+    assert ROUTER2_LOG_LINE in (result.work_dir / NEXTPNR_LOG).read_text()
+    assert result.fmax_mhz is not None and result.bram >= 1
+    assert ROUTER2_LOG_LINE not in (ecp5.work_dir / NEXTPNR_LOG).read_text()  # router1
+
+
+def test_unknown_router_is_rejected() -> None:
+    with pytest.raises(SynthError, match="unknown router 'router3'"):
+        SynthOptions(router="router3")
 
 
 def test_unknown_target_is_rejected() -> None:
