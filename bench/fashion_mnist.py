@@ -125,7 +125,8 @@ def evaluate_stage(model: str, train: cfg.TrainSetup, folder: Path, out: Path) -
         "time_steps": summary["time_steps"],
         "epochs": len(metrics),
         "train_seconds": round(sum(m["seconds"] + m["structure_seconds"] for m in metrics), 1),
-        "train_device": train.training.device,
+        # the device of the run that trained it (perhaps a GPU machine), not this one's
+        "train_device": cfg.load(folder / "config.toml").training.device,
         "accuracy_golden": summary["accuracy_golden"],
         "accuracy_qat": summary["accuracy_qat"],
         "qat_golden_mismatches": summary["qat_golden_mismatches"],
