@@ -291,6 +291,11 @@ def load_checkpoint(path: Path) -> tuple[SpikingNetwork, int]:
             file, or not a checkpoint of this tool.
     """
     path = Path(path)
+    return _model_from(path, _read_saved(path))
+
+
+def _read_saved(path: Path) -> dict[str, Any]:
+    """The dictionary ``torch.save`` wrote to ``path`` (weights only)."""
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     if not zipfile.is_zipfile(path):
@@ -301,6 +306,13 @@ def load_checkpoint(path: Path) -> tuple[SpikingNetwork, int]:
         saved = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:  # torch raises many kinds for a file that is not a checkpoint
         raise CheckpointError(f"{path}: not a PyTorch weights file ({_first_line(exc)})") from None
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{path}: not an sdsnn-hw checkpoint (not a dictionary)")
+    return saved
+
+
+def _model_from(path: Path, saved: dict[str, Any]) -> tuple[SpikingNetwork, int]:
+    """The masked model and class count of ``saved``, read from ``path``."""
     try:
         fields = dict(saved["network"])
         for key in ("sizes", "input_shape"):  # tuples may come back as lists
@@ -346,8 +358,8 @@ def checkpoint_setup(path: Path) -> TrainSetup:
         ConfigError: naming the file's field ``config`` and the key that is not valid.
     """
     path = Path(path)
-    load_checkpoint(path)  # the file's own checks, in their words
-    saved = torch.load(path, weights_only=True, map_location="cpu")
+    saved = _read_saved(path)
+    _model_from(path, saved)  # the weights' own checks, in their words
     text = saved.get("config")
     if not isinstance(text, str):
         raise CheckpointError(
@@ -366,8 +378,8 @@ def _trained_checkpoint(
         CheckpointError: naming the file, if it is not a training checkpoint or its
             network is not ``expected``.
     """
-    model, _ = load_checkpoint(path)
-    saved = torch.load(path, weights_only=True, map_location="cpu")
+    saved = _read_saved(path)
+    model, _ = _model_from(path, saved)
     metrics = saved.get("metrics")
     if not metrics:
         raise CheckpointError(

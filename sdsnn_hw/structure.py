@@ -251,9 +251,6 @@ class StructureDevelopment:
         """W <- W * M: masked weights back to exactly zero, dead neurons' biases too."""
         apply_masks(self.weights, self.masks, self.biases)
 
-    def _zero_dead_biases(self) -> None:
-        _zero_dead_biases(self.masks, self.biases)
-
     @torch.no_grad()
     def step(self) -> None:
         """Run one structure step on the current weights."""
@@ -276,7 +273,7 @@ class StructureDevelopment:
                     self._prune_neurons(state)
                     self._adapt_rate(index, t)
             w.mul_(state.mask)
-        self._zero_dead_biases()
+        _zero_dead_biases(self.masks, self.biases)
 
     def _range_dynamics(self, w: torch.Tensor, s: _LayerState) -> None:
         ts = self.config.plasticity_steps
