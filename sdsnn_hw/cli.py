@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sdsnn_hw.config import DEFAULT_PRESET, ConfigError, TrainSetup
+from sdsnn_hw.config import DATASET_PRESETS, DEFAULT_PRESET, ConfigError, TrainSetup
 from sdsnn_hw.data import DATASETS, DataError
 from sdsnn_hw.layouts import ALL_LAYOUTS, AUTO, DEFAULT_LANES, LANE_CHOICES
 from sdsnn_hw.manifest import FORMATS, ManifestError
@@ -95,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run", "train, export, run golden and RTL, summarise")
     run.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
-    add_config_options(run, f"training configuration (default: preset {DEFAULT_PRESET})")
+    dataset_presets = ", ".join(f"{v} for --dataset {k}" for k, v in DATASET_PRESETS.items())
+    add_config_options(
+        run, f"training configuration (default: preset {DEFAULT_PRESET}; {dataset_presets})"
+    )
     run.add_argument("--dataset", choices=DATASETS, help="default: the configuration's")
     run.add_argument("--data-dir", type=Path, help="folder holding the data set files")
     shape = run.add_mutually_exclusive_group()
@@ -111,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_sizes,
         help="hidden fully connected sizes, e.g. 128,64: the same as --net FC128-FC64-FC10",
     )
-    run.add_argument("--epochs", type=_positive_int, help="default 30 (fast-digits)")
-    run.add_argument("--time-steps", type=_positive_int, help="default 12 (fast-digits)")
+    run.add_argument("--epochs", type=_positive_int, help="default: the preset's")
+    run.add_argument("--time-steps", type=_positive_int, help="default: the preset's")
     run.add_argument("--weight-bits", type=int, choices=range(2, 9), metavar="{2..8}")
     run.add_argument(
         "--bias-bits",
@@ -298,7 +301,7 @@ def _check_output(folder: Path, kind: str, force: bool) -> None:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    from sdsnn_hw.config import network_config
+    from sdsnn_hw.config import default_preset, network_config
     from sdsnn_hw.pipeline import RunConfig, network_layers, run
     from sdsnn_hw.training_cli import setup_from_args
 
@@ -311,7 +314,7 @@ def _command_run(args: argparse.Namespace) -> int:
     if args.hidden is not None:
         overrides |= {"network.hidden": list(args.hidden), "network.net": ""}
     if args.checkpoint is None:
-        setup = setup_from_args(args, overrides, DEFAULT_PRESET)
+        setup = setup_from_args(args, overrides, default_preset(args.dataset))
     else:
         setup = _checkpoint_setup(args, overrides)
     config = RunConfig(

@@ -128,6 +128,16 @@ def test_run_takes_its_training_configuration_from_a_preset(monkeypatch) -> None
     with pytest.raises(SystemExit):
         main(["run", "--out", "x", "--no-rtl"])
     assert seen["config"] == pipeline.RunConfig(rtl=False)  # fast-digits, as before
+    # Fashion-MNIST starts from its own preset; flags still override it
+    net = "15C3-AP2-40C3-AP2-FC300-FC10"
+    with pytest.raises(SystemExit):
+        main(["run", "--dataset", "fashion-mnist", "--net", net, "--out", "x", "--no-rtl"])
+    fmnist = cfg.preset("fast-fmnist")
+    config = seen["config"]
+    assert (config.dataset, config.net, config.training.epochs) == ("fashion-mnist", net, 10)
+    assert (config.training, config.network.time_steps) == (
+        fmnist.training, fmnist.network.time_steps
+    )  # fmt: skip
 
 
 def test_a_gpu_run_without_a_gpu_exits_2_before_anything_is_written(tmp_path, capsys) -> None:
