@@ -26,7 +26,11 @@
 // the core can make a step without spikes cost the same overhead as one with
 // (docs/microarchitecture.md, section 5).
 //
-// The reordered map is wiring; the load latches it and forms the words' occupancy.
+// The reordered map is wiring and the load latches it as it is. The mask applies to
+// the words' occupancy, formed in the load, and to each word as it leaves for the cur
+// stage: a per-bit AND in front of the latch cost a LUT per queue bit (11,760 LUTs in
+// the Fashion-MNIST conv net's second layer), where the occupancy's OR tree and the
+// word multiplexer absorb it.
 `default_nettype none
 
 module spike_queue #(
@@ -51,7 +55,8 @@ module spike_queue #(
     input  wire              rst_ni,
     input  wire              load_i,     // replace the contents with the events of spikes_i
     input  wire  [ N_IN-1:0] spikes_i,   // the input map in C order
-    input  wire  [UNITS-1:0] mask_i,     // units whose events count; constant while loading
+    input  wire  [UNITS-1:0] mask_i,     // units whose events count; constant from a load
+                                         // until the queue is empty
     input  wire  [M*UNITS-1:0] marks_i,  // mark m of unit u at bit m*UNITS + u; constant
     input  wire              pop_i,      // remove the head (ignored when empty)
     output logic             valid_o,    // unit_o / pos_o is the first waiting event
@@ -73,18 +78,19 @@ module spike_queue #(
   localparam int G = NP / Q;                 // words, a power of two
   localparam int GW = (G > 1) ? $clog2(G) : 1;
 
-  // The masked map in queue order, as wiring. A run of input bits that stays in one
-  // piece in the queue order is one slice, masked by its unit: an fc layer without
+  // The map in queue order, as wiring. A run of input bits that stays in one
+  // piece in the queue order is one slice: an fc layer without
   // pooling is one run; a conv row is one where KP == POOL ({x, b} is then the input
   // column); else each window row of POOL bits is. Every padding bit is 0. (Slices, not
   // bits: a synthesis frontend unrolls a loop over 16 k queue bits for many minutes.)
-  logic [NP-1:0] queued;
+  logic [NP-1:0] queued;    // the map in queue order
+  logic [NP-1:0] unit_mask;  // mask_i of each queue bit's unit, 0 on padding units
   localparam int ROW_Q = WP * KP;  // queue bits per conv row (c, y, a)
   if (NP > N) begin : g_tail
     assign queued[NP-1:N] = '0;
   end
   if (CONV == 0 && POOL == 1) begin : g_identity
-    assign queued[N-1:0] = spikes_i & mask_i;
+    assign queued[N-1:0] = spikes_i;
   end else if (CONV != 0) begin : g_conv
     for (genvar c = 0; c < IN_C; c++) begin : g_c
       localparam int C0 = c * HP * KP * ROW_Q;
@@ -97,10 +103,10 @@ module spike_queue #(
         localparam int R0 = C0 + (Y * KP + A) * ROW_Q;
         localparam int I0 = (c * IN_H + r) * IN_W;
         if (KP == POOL) begin : g_row
-          assign queued[R0+:IN_W] = spikes_i[I0+:IN_W] & {IN_W{mask_i[c]}};
+          assign queued[R0+:IN_W] = spikes_i[I0+:IN_W];
         end else begin : g_windows
           for (genvar x = 0; x < W; x++) begin : g_x
-            assign queued[R0+x*KP+:POOL] = spikes_i[I0+x*POOL+:POOL] & {POOL{mask_i[c]}};
+            assign queued[R0+x*KP+:POOL] = spikes_i[I0+x*POOL+:POOL];
             assign queued[R0+x*KP+POOL+:KP-POOL] = '0;
           end
         end
@@ -119,7 +125,7 @@ module spike_queue #(
           localparam int U = (c * H + r / POOL) * W + x;
           localparam int A = r % POOL;
           localparam int I0 = (c * IN_H + r) * IN_W + x * POOL;
-          assign queued[(U*KP+A)*KP+:POOL] = spikes_i[I0+:POOL] & {POOL{mask_i[U]}};
+          assign queued[(U*KP+A)*KP+:POOL] = spikes_i[I0+:POOL];
           if (KP > POOL) begin : g_pad_b
             assign queued[(U*KP+A)*KP+POOL+:KP-POOL] = '0;
           end
@@ -137,6 +143,12 @@ module spike_queue #(
   logic [UNITS_P-1:0] marks_padded[M];
   for (genvar m = 0; m < M; m++) begin : g_marks
     assign marks_padded[m] = UNITS_P'(marks_i[m*UNITS+:UNITS]);
+  end
+  // a unit's queue bits are one run of 2^SHIFT (a loop over units, not over bits)
+  logic [UNITS_P-1:0] mask_padded;
+  assign mask_padded = UNITS_P'(mask_i);
+  for (genvar u = 0; u < UNITS_P; u++) begin : g_unit_mask
+    assign unit_mask[(u<<SHIFT)+:(1<<SHIFT)] = {(1 << SHIFT) {mask_padded[u]}};
   end
 
   logic [Q-1:0] words_q[G];                  // the latched map in queue order
@@ -208,7 +220,7 @@ module spike_queue #(
     end
     if (cur_refill) begin
       cur_v_d = widx_v_q;
-      cur_d = words_q[widx_q];
+      cur_d = words_q[widx_q] & unit_mask[int'(widx_q)*Q+:Q];
       cur_w_d = widx_q;
       // each bit of the word takes its unit's marks (padding bits never pop): the unit
       // is a bit field of the index, so this is a multiplexer, not a divider
@@ -242,7 +254,7 @@ module spike_queue #(
       warm_q <= '0;
     end else if (load_i) begin
       for (int g = 0; g < G; g++) begin
-        occ_q[g] <= |queued[g*Q+:Q];
+        occ_q[g] <= |(queued[g*Q+:Q] & unit_mask[g*Q+:Q]);
       end
       widx_v_q <= 1'b0;
       cur_v_q <= 1'b0;
@@ -263,8 +275,8 @@ module spike_queue #(
     end
   end
 
-  // the latched map: data only (occ_q says which words count), and a register this
-  // wide without reset is plain flip-flops
+  // the latched map: data only (occ_q says which words count, unit_mask which bits),
+  // and a register this wide without reset is plain flip-flops
   always_ff @(posedge clk_i) begin
     if (load_i) begin
       for (int g = 0; g < G; g++) begin
