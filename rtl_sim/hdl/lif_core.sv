@@ -7,9 +7,9 @@
 // Output unit o (an fc neuron, a conv output channel) lives in bank o % LANES at unit
 // row o / LANES; neuron (o, y, x) of a conv map at bank address (o / LANES) * H * W +
 // y * W + x. One time step:
-//   accept  start_i while ready_o: the spike queue latches spikes_i (masked to inputs
-//           whose unit owns weight words); behind AP<k> every spike of a window is
-//           its own event
+//   accept  start_i while ready_o: the spike queue latches spikes_i and hands out
+//           only the events of inputs whose unit owns weight words; behind AP<k>
+//           every spike of a window is its own event
 //   stream  the spike queue pops one event per cycle, the pointer ROM gives its unit's
 //           word range, and one weight-ROM word per cycle is read; fc: its LANES slots
 //           add into the LANES accumulator banks; conv: the word is held for one cycle

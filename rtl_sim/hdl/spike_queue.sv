@@ -28,9 +28,9 @@
 //
 // The reordered map is wiring and the load latches it as it is. The mask applies to
 // the words' occupancy, formed in the load, and to each word as it leaves for the cur
-// stage: a per-bit AND in front of the latch cost a LUT per queue bit (11,760 LUTs in
-// the Fashion-MNIST conv net's second layer), where the occupancy's OR tree and the
-// word multiplexer absorb it.
+// stage, where the occupancy's OR tree and the word multiplexer absorb it: a per-bit
+// AND in front of the latch cost about a LUT per queue bit (11,498 LUT4 more on the
+// Fashion-MNIST conv net's second-layer queue, BENCHMARKS.md).
 `default_nettype none
 
 module spike_queue #(
