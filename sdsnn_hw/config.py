@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sdsnn_hw.data import DATASETS, DataError, dataset_shape
+from sdsnn_hw.data import DATASETS, ENCODINGS, DataError, dataset_shape
 from sdsnn_hw.model import BIAS_BITS_RANGE, FLOAT32_EXACT_BITS, NetworkConfig
 from sdsnn_hw.netspec import CONV, fc_spec, resolve
 from sdsnn_hw.structure import StructureConfig
@@ -134,6 +134,7 @@ KEYS: dict[str, _Key] = {
     "data.stimulus_seed": _Key("stimulus_seed", "int", _at_least(0)),
     "data.shift_pixels": _Key("training.shift_pixels", "int", _between(0, 8)),
     "data.flip": _Key("training.flip", "bool"),
+    "data.encoding": _Key("training.encoding", "str", _one_of(*ENCODINGS)),
     "network.net": _Key("net", "str"),
     "network.hidden": _Key("hidden", "ints", lambda v: None if v else "must not be empty"),
     "network.biases": _Key("biases", "bool_or_auto"),

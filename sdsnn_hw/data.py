@@ -1,7 +1,7 @@
-"""Data sets and the rate encoder that turns pixels into input spike trains.
+"""Data sets and the encoders that turn pixels into input spike trains.
 
-Image data sets (digits, MNIST, Fashion-MNIST) hold pixels in [0, 1], rate coded at
-every use; event data sets (N-MNIST, DVS-Gesture, :mod:`sdsnn_hw.data_events`) hold
+Image data sets (digits, MNIST, Fashion-MNIST) hold pixels in [0, 1], encoded at every
+use (:data:`ENCODINGS`); event data sets (N-MNIST, DVS-Gesture, :mod:`sdsnn_hw.data_events`) hold
 binary event frames, the spikes themselves.
 """
 
@@ -24,6 +24,11 @@ from sdsnn_hw.data_events import (
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATASETS = ("digits", "mnist", "fashion-mnist", "nmnist", "dvsgesture")
+# Bernoulli rate coding, or sigma-delta: the same spike count for every presentation of
+# a pixel, evenly spread (docs/hardware-contract.md, section 8)
+ENCODINGS = ("rate", "sigma-delta")
+RATE = "rate"
+SIGMA_DELTA_ONE = 1 << 16  # pixel levels of the sigma-delta encoder
 _SHAPES = {
     "digits": ((1, 8, 8), 10),
     "mnist": ((1, 28, 28), 10),
@@ -200,6 +205,35 @@ def encode_rate(x: np.ndarray, time_steps: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     uniform = rng.random((x.shape[0], time_steps, x.shape[1]), dtype=np.float32)
     return (uniform < x[:, None, :]).astype(np.uint8)
+
+
+def encode_sigma_delta(x: np.ndarray, time_steps: int) -> np.ndarray:
+    """First-order sigma-delta coding, deterministic: ``spike[n, t, j] = c(t + 1) - c(t)``
+    with ``c(t) = (t * L + 2**15) >> 16`` and ``L = round(x[n, j] * 2**16)``.
+
+    A pixel fires ``c(T)`` times (``T * x`` rounded half up, at 2**-16 resolution),
+    evenly spaced; integer arithmetic, so :func:`sdsnn_hw.rate_code.sigma_delta_spikes`
+    gives the same bits in training. Event frames come back as they are.
+
+    Returns:
+        uint8 array of shape (samples, time_steps, features).
+    """
+    if x.ndim == 3:
+        return event_spikes(x, time_steps)
+    level = np.round(x.astype(np.float32) * np.float32(SIGMA_DELTA_ONE)).astype(np.int64)
+    t = np.arange(time_steps + 1, dtype=np.int64)[None, :, None]
+    count = (t * level[:, None, :] + SIGMA_DELTA_ONE // 2) >> 16
+    return (count[:, 1:] - count[:, :-1]).astype(np.uint8)
+
+
+def encode(x: np.ndarray, time_steps: int, seed: int, encoding: str = RATE) -> np.ndarray:
+    """The test-split stimulus in ``encoding`` (one of :data:`ENCODINGS`); ``seed`` seeds
+    rate coding only."""
+    if encoding == RATE:
+        return encode_rate(x, time_steps, seed)
+    if encoding == "sigma-delta":
+        return encode_sigma_delta(x, time_steps)
+    raise DataError(f"unknown spike encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
 
 
 def event_spikes(frames: np.ndarray, time_steps: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import torch
 
 from sdsnn_hw.config import TrainSetup, network_config, parse
 from sdsnn_hw.counters import CountAccumulator
-from sdsnn_hw.data import dataset_shape, encode_rate, load_dataset
+from sdsnn_hw.data import dataset_shape, encode, load_dataset
 from sdsnn_hw.energy import energy_summary
 from sdsnn_hw.export import export_model
 from sdsnn_hw.fileio import atomic_write_bytes, atomic_write_text
@@ -127,7 +127,10 @@ def _run_stages(
         model, metrics, structure = _trained_checkpoint(config.checkpoint, model.config)
         log(f"train: skipped, the weights of {config.checkpoint} ({len(metrics)} epochs)")
     stimulus = Stimulus(
-        encode_rate(dataset.x_test, net_config.time_steps, config.stimulus_seed), dataset.y_test
+        encode(
+            dataset.x_test, net_config.time_steps, config.stimulus_seed, config.training.encoding
+        ),
+        dataset.y_test,
     )
     _save_checkpoint(work / "checkpoint.pt", model, config, dataset.n_classes)
     lap("train")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sdsnn_hw.data import Dataset
+from sdsnn_hw.data import RATE, Dataset
 from sdsnn_hw.model import SpikingNetwork, Trace, predict
 from sdsnn_hw.structure import StructureConfig, StructureDevelopment
 
@@ -44,6 +44,8 @@ class TrainConfig:
         shift_pixels: training images move by up to this many pixels each way
             (:mod:`sdsnn_hw.augment`); 0: not at all.
         flip: training images are mirrored left to right with probability 1/2.
+        encoding: how pixels become spikes, in training and in the test stimulus (one
+            of :data:`sdsnn_hw.data.ENCODINGS`; event data sets are spikes already).
         grad_precision: dtype of the backward matrix products (``bfloat16`` halves
             their cost on CPUs with bf16 units; the forward pass stays exact either way).
     """
@@ -60,6 +62,7 @@ class TrainConfig:
     device: str = "cpu"
     shift_pixels: int = 0
     flip: bool = False
+    encoding: str = RATE
     grad_precision: str = "float32"
 
 

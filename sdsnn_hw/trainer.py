@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from sdsnn_hw import train_state
 from sdsnn_hw.allocator import keep_freed_memory
 from sdsnn_hw.augment import augment
-from sdsnn_hw.data import Dataset, encode_rate
+from sdsnn_hw.data import Dataset, encode
 from sdsnn_hw.distributed import (
     Ranks,
     all_sum,
@@ -37,7 +37,7 @@ from sdsnn_hw.distributed import (
 from sdsnn_hw.fileio import atomic_write_text
 from sdsnn_hw.kernels import GRAD_DTYPES
 from sdsnn_hw.model import SpikingNetwork, Trace, predict
-from sdsnn_hw.rate_code import rate_spikes
+from sdsnn_hw.rate_code import training_spikes
 from sdsnn_hw.structure import StructureConfig, StructureDevelopment
 from sdsnn_hw.train import TrainConfig, TrainResult
 
@@ -167,7 +167,9 @@ class Trainer:
             self.net = DistributedDataParallel(model, broadcast_buffers=False)
         self.x_train = torch.from_numpy(dataset.x_train).to(self.device)
         self.y_train = torch.from_numpy(dataset.y_train).to(self.device)
-        self.test_spikes = encode_rate(dataset.x_test, model.config.time_steps, stimulus_seed)
+        self.test_spikes = encode(
+            dataset.x_test, model.config.time_steps, stimulus_seed, config.encoding
+        )
         self.position = Position()
         self.metrics: list[dict[str, Any]] = []
         self.best = -1.0
@@ -235,7 +237,8 @@ class Trainer:
                 self.config.flip,
                 self.generator,
             )
-            spikes = rate_spikes(pixels, self.model.config.time_steps, self.generator)
+            steps = self.model.config.time_steps
+            spikes = training_spikes(pixels, steps, self.generator, self.config.encoding)
         part = self.ranks.shard(len(index))
         counts = self.net(spikes[:, part], time_major=True)
         loss_sum = functional.cross_entropy(counts, labels[part], reduction="sum")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sdsnn_hw.data import encode_rate, load_dataset
+from sdsnn_hw.data import RATE, encode, load_dataset
 from sdsnn_hw.formats import PARSERS
 from sdsnn_hw.golden import GoldenNetwork, run_in_chunks
 from sdsnn_hw.manifest import Manifest, ManifestError, load_manifest, read_file, read_memory
@@ -204,4 +204,6 @@ def export_test_split(
         )
     seed = run_config_value(manifest, "stimulus_seed")
     seed = seed if isinstance(seed, int) else DEFAULT_STIMULUS_SEED
-    return encode_rate(data.x_test, manifest.time_steps, seed), data.y_test
+    training = run_config_value(manifest, "training")
+    encoding = training.get("encoding", RATE) if isinstance(training, dict) else RATE
+    return encode(data.x_test, manifest.time_steps, seed, encoding), data.y_test

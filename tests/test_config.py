@@ -54,6 +54,7 @@ def test_presets_command_lists_and_shows(capsys) -> None:
         ("[network]\nbiases = 'yes'\n", "key 'network.biases' must be true, false or 'auto'"),
         ("[network]\nhidden = [0]\n", "key 'network.hidden' must be a list of integers >= 1"),
         ("[data]\ndataset = 'imagenet'\n", "key 'data.dataset' must be one of"),
+        ("[data]\nencoding = 'poisson'\n", "key 'data.encoding' must be one of 'rate', 'sigma"),
         ("[optimizer]\nname = 'lion'\n", "key 'optimizer.name' must be one of 'adam', 'adamw'"),
         ("[optimizer]\nlearning_rate = nan\n", "key 'optimizer.learning_rate' must be a finite"),
         ("[compute]\ngrad_precision = 'fp16'\n", "key 'compute.grad_precision' must be one of"),

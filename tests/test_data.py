@@ -4,9 +4,12 @@ import struct
 
 import numpy as np
 import pytest
+import torch
 
-from sdsnn_hw.data import DataError, encode_rate, load_dataset, read_idx
+from sdsnn_hw.data import DataError, encode, encode_rate, encode_sigma_delta, load_dataset, read_idx
+from sdsnn_hw.rate_code import training_spikes
 from sdsnn_hw.stimulus import Stimulus, StimulusError, load_stimulus, save_stimulus
+from tests.test_formats import contract_table
 
 
 def test_digits_split_is_fixed_and_large_enough() -> None:
@@ -27,6 +30,38 @@ def test_rate_encoding_is_deterministic_and_follows_intensity() -> None:
     np.testing.assert_array_equal(a, encode_rate(x, 2000, seed=7))
     rates = a.mean(axis=1)[0]
     assert rates[0] == 0 and rates[2] == 1 and 0.45 < rates[1] < 0.55
+
+
+@pytest.mark.parametrize(("pixel", "train"), contract_table("sigma-delta"))
+def test_the_contract_sigma_delta_examples(pixel: str, train: str) -> None:
+    spikes = encode_sigma_delta(np.array([[float(pixel)]], np.float32), len(train))
+    assert "".join(map(str, spikes[0, :, 0])) == train
+
+
+def test_sigma_delta_fires_t_times_x_rounded_half_up_and_ignores_the_seed(rng) -> None:
+    x = rng.random((40, 50), dtype=np.float32)
+    spikes = encode(x, 12, seed=1, encoding="sigma-delta")
+    np.testing.assert_array_equal(spikes, encode(x, 12, seed=2, encoding="sigma-delta"))
+    level = np.round(x * 65536).astype(np.int64)
+    np.testing.assert_array_equal(spikes.sum(axis=1), (12 * level + 32768) >> 16)
+
+
+@pytest.mark.parametrize("encoding", ["rate", "sigma-delta"])
+def test_training_encoder_matches_the_stimulus_encoder(encoding: str, rng) -> None:
+    """Training batches and the test stimulus: sigma-delta gives the same bits in both,
+    rate coding draws from another generator but with the same probabilities."""
+    x = rng.random((30, 64), dtype=np.float32)
+    x[0, :3] = [0.0, 1.0, 0.5]
+    batch = training_spikes(torch.from_numpy(x), 9, torch.Generator().manual_seed(0), encoding)
+    stimulus = encode(x, 9, seed=5, encoding=encoding)
+    assert batch.shape == (9, 30, 64) and batch.dtype == torch.uint8
+    same = np.array_equal(batch.permute(1, 0, 2).numpy(), stimulus)
+    assert same == (encoding == "sigma-delta")
+
+
+def test_unknown_encoding_names_the_choices() -> None:
+    with pytest.raises(DataError, match=r"unknown spike encoding 'poisson'.*rate, sigma-delta"):
+        encode(np.zeros((1, 2), np.float32), 4, seed=0, encoding="poisson")
 
 
 def _write_idx(path, array: np.ndarray) -> None:

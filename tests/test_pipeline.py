@@ -3,6 +3,7 @@
 import json
 import subprocess
 
+import numpy as np
 import pytest
 
 from tests.conftest import SDSNN
@@ -104,3 +105,22 @@ def test_golden_and_export_commands_on_a_conv_run(conv_run, tmp_path) -> None:
     assert names == sorted(p.name for p in again.iterdir())
     for name in names:
         assert (out / "export" / name).read_bytes() == (again / name).read_bytes()
+
+
+def test_a_sigma_delta_run_trains_on_its_stimulus_and_verify_encodes_it_again(tmp_path) -> None:
+    from sdsnn_hw.data import encode_sigma_delta, load_dataset
+    from sdsnn_hw.stimulus import load_stimulus
+    from sdsnn_hw.verify import verify
+
+    config, out = tmp_path / "sigma-delta.toml", tmp_path / "run"
+    config.write_text('[data]\nencoding = "sigma-delta"\n')
+    args = ["run", "--config", str(config), "--epochs", "2", "--no-rtl", "--out", str(out)]
+    result = subprocess.run([SDSNN, *args, "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    stimulus = load_stimulus(out / "stimulus" / "test.npz")
+    expected = encode_sigma_delta(load_dataset("digits").x_test, stimulus.spikes.shape[1])
+    np.testing.assert_array_equal(stimulus.spikes, expected)
+    assert summary["qat_golden_mismatches"] == 0
+    # the manifest records the encoding: verify's golden run sees the same spikes
+    assert verify(out / "export").accuracy == summary["accuracy_golden"]
