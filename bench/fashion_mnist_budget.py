@@ -16,7 +16,7 @@ checkpoint without optimiser state, masks kept: what ``bench/fashion_mnist.py MO
 the deadline is stopped; its pack holds the last checkpoint it wrote.
 
 Usage: python bench/fashion_mnist_budget.py MODEL... --budget S --out DIR --pack DIR
-           [--device cuda] [--data-dir DIR] [--max-epochs N] [--fixed MODEL]
+           [--device cuda] [--data-dir DIR] [--max-epochs N] [--fixed MODEL] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def launch(models: list[str], epochs: dict[str, int | None], args: argparse.Name
             command += ["--epochs", str(epochs[model])]
         if args.data_dir is not None:
             command += ["--data-dir", str(args.data_dir)]
+        for text in args.set:
+            command += ["--set", text]
         log = (out / f"{model}.log").open("w")
         processes[model] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     return processes
@@ -95,6 +97,9 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--fixed", action="append", default=[], help="keep its epochs")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads per model")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override, every model"
+    )
     args = parser.parse_args()
     start = time.monotonic()
     deadline = start + args.budget

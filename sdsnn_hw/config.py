@@ -125,6 +125,7 @@ _STRUCTURE_CHECKS: dict[str, tuple[str, Check]] = {
     "rate_gain_steps": ("int", _at_least(0)),
     "late_rate_gain": ("float", _at_least(0)),
     "step_iterations": ("int", _at_least(0)),
+    "stop_fraction": ("float", lambda v: None if 0 < v <= 1 else "must be in (0, 1]"),
 }
 
 KEYS: dict[str, _Key] = {

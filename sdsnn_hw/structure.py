@@ -59,6 +59,9 @@ class StructureConfig:
             gain (the paper's switch at step 60 with T_s = 18 is 24); late_rate_gain after.
         late_rate_gain: fully connected rate gain after ``rate_gain_steps``.
         step_iterations: optimiser steps between structure steps; 0: one per epoch.
+        stop_fraction: structure steps run in this first fraction of the schedule's
+            optimiser steps; the rest trains the final structure (1: to the end). A
+            neuron pruned at a learning rate near zero is never made up for.
     """
 
     plasticity_steps: int = 3
@@ -79,6 +82,7 @@ class StructureConfig:
     rate_gain_steps: int = 4
     late_rate_gain: float = 0.00075
     step_iterations: int = 0
+    stop_fraction: float = 1.0
 
     @property
     def development_start(self) -> int:

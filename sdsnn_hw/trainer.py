@@ -260,13 +260,14 @@ class Trainer:
         p.batch += 1
         p.seconds += time.perf_counter() - started
         every = self.step_iterations
-        if every and (p.epoch * self.batches_per_epoch + p.batch) % every == 0:
+        iteration = p.epoch * self.batches_per_epoch + p.batch
+        if every and iteration % every == 0 and self._structure_due(iteration):
             self.structure_step()
 
     def _end_epoch(self) -> None:
         p = self.position
         started = time.perf_counter()
-        if not self.step_iterations:
+        if not self.step_iterations and self._structure_due((p.epoch + 1) * self.batches_per_epoch):
             self.structure_step()
         structure_seconds = time.perf_counter() - started
         self.scheduler.step()
@@ -311,6 +312,11 @@ class Trainer:
         if self.out is not None and self.ranks.main:
             lines = "".join(json.dumps(m) + "\n" for m in self.metrics)
             atomic_write_text(self.out / METRICS, lines)
+
+    def _structure_due(self, iteration: int) -> bool:
+        """Whether optimiser step ``iteration`` lies in the structure's part of the schedule."""
+        total = self.config.epochs * self.batches_per_epoch
+        return iteration <= self.structure.config.stop_fraction * total
 
     def structure_step(self) -> None:
         """One structure step on rank 0, copied to every rank, then checked identical."""

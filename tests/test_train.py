@@ -159,7 +159,7 @@ def test_a_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
     assert all(torch.isfinite(t).all() for t in saved["model"].values())
 
 
-def _tiny_trainer(epochs: int, step_iterations: int):
+def _tiny_trainer(epochs: int, step_iterations: int, stop_fraction: float = 1.0):
     import numpy as np
 
     from sdsnn_hw.data import Dataset
@@ -174,7 +174,7 @@ def _tiny_trainer(epochs: int, step_iterations: int):
     torch.manual_seed(0)
     model = SpikingNetwork(NetworkConfig(sizes=(16, 6, 2), time_steps=4))
     config = TrainConfig(epochs=epochs, batch_size=4)
-    structure = StructureConfig(step_iterations=step_iterations)
+    structure = StructureConfig(step_iterations=step_iterations, stop_fraction=stop_fraction)
     return Trainer(data, model, config, structure, progress=False)
 
 
@@ -194,6 +194,19 @@ def test_structure_steps_every_n_iterations() -> None:
     trainer = _tiny_trainer(epochs=2, step_iterations=2)  # 3 batches an epoch, 6 in all
     trainer.run()
     assert [m["structure_steps"] for m in trainer.metrics] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("epochs", "step_iterations", "steps"),
+    [(2, 2, [1, 1]), (4, 0, [1, 2, 2, 2]), (3, 1, [3, 4, 4])],
+)
+def test_structure_steps_stop_after_their_fraction_of_the_schedule(
+    epochs: int, step_iterations: int, steps: list[int]
+) -> None:
+    """stop_fraction 0.5: iterations 1 .. half of all (3 batches an epoch) may step."""
+    trainer = _tiny_trainer(epochs, step_iterations, stop_fraction=0.5)
+    trainer.run()
+    assert [m["structure_steps"] for m in trainer.metrics] == steps
 
 
 def test_a_pruned_neuron_still_passes_a_gradient_to_its_masked_synapses() -> None:
