@@ -60,8 +60,8 @@ class StructureConfig:
         late_rate_gain: fully connected rate gain after ``rate_gain_steps``.
         step_iterations: optimiser steps between structure steps; 0: one per epoch.
         stop_fraction: structure steps run in this first fraction of the schedule's
-            optimiser steps; the rest trains the final structure (1: to the end). A
-            neuron pruned at a learning rate near zero is never made up for.
+            optimiser steps; the rest trains the final structure (1: to the end). What
+            a step changes at a learning rate near zero is never made up for.
     """
 
     plasticity_steps: int = 3
