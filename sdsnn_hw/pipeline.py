@@ -167,6 +167,7 @@ def _run_stages(
         "network": list(net_config.sizes),
         "exported_neurons": [layer.n_out for layer in manifest.layers],
         "time_steps": net_config.time_steps,
+        "encoding": config.training.encoding,
         "weight_bits": net_config.weight_bits,
         "bias_bits": net_config.bias_bits if net_config.biases else 0,
         "accuracy_qat": _accuracy(checked.qat_predictions, stimulus.labels),

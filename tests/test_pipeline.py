@@ -121,6 +121,6 @@ def test_a_sigma_delta_run_trains_on_its_stimulus_and_verify_encodes_it_again(tm
     stimulus = load_stimulus(out / "stimulus" / "test.npz")
     expected = encode_sigma_delta(load_dataset("digits").x_test, stimulus.spikes.shape[1])
     np.testing.assert_array_equal(stimulus.spikes, expected)
-    assert summary["qat_golden_mismatches"] == 0
+    assert summary["qat_golden_mismatches"] == 0 and summary["encoding"] == "sigma-delta"
     # the manifest records the encoding: verify's golden run sees the same spikes
     assert verify(out / "export").accuracy == summary["accuracy_golden"]
