@@ -261,7 +261,11 @@ class Trainer:
         p.seconds += time.perf_counter() - started
         every = self.step_iterations
         iteration = p.epoch * self.batches_per_epoch + p.batch
-        if every and iteration % every == 0 and self._structure_due(iteration):
+        if not self._structure_due(iteration):
+            # development is over: no step will mask the drift of pruned synapses again,
+            # so they stay at zero from here on and the network trains as it exports
+            self.structure.apply_masks()
+        elif every and iteration % every == 0:
             self.structure_step()
 
     def _end_epoch(self) -> None:

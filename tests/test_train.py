@@ -209,6 +209,39 @@ def test_structure_steps_stop_after_their_fraction_of_the_schedule(
     assert [m["structure_steps"] for m in trainer.metrics] == steps
 
 
+def test_masked_weights_stay_zero_once_the_structure_steps_are_over() -> None:
+    """Before the stop a masked weight drifts (regeneration scores that); after it no
+    step masks it again, so every optimiser step does."""
+    # 3 batches an epoch, 12 in all: steps at iterations 3 and 6, none after 6
+    trainer = _tiny_trainer(epochs=4, step_iterations=3, stop_fraction=0.5)
+    weight = trainer.model.layers[0].weight
+
+    def epoch(check) -> None:
+        trainer.begin_epoch()
+        for _ in range(3):
+            trainer.train_batch()
+            check()
+        trainer._end_epoch()
+
+    epoch(lambda: None)  # step 0 at iteration 3: spine ranges and masks
+    trainer.structure.masks[0][0, :3] = 0  # as a pruning step would
+    trainer.structure.apply_masks()
+    trainer.begin_epoch()
+    trainer.train_batch()  # iteration 4: no step
+    assert weight[0, :3].abs().sum() > 0  # drifted
+    trainer.train_batch()
+    trainer.train_batch()  # iteration 6: the last step
+    trainer._end_epoch()
+
+    def masked_are_zero() -> None:
+        masked = weight.detach()[trainer.structure.masks[0] == 0]
+        assert masked.numel() >= 3 and torch.all(masked == 0)
+
+    epoch(masked_are_zero)
+    epoch(masked_are_zero)
+    assert trainer.structure.step_count == 2
+
+
 def test_a_pruned_neuron_still_passes_a_gradient_to_its_masked_synapses() -> None:
     """Its membrane sits at exactly 0 (no input, no bias); the surrogate window
     |v - v_th| <= v_th is open there, so regeneration sees a real drift."""
