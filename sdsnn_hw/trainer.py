@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -276,8 +277,9 @@ class Trainer:
         structure_seconds = time.perf_counter() - started
         self.scheduler.step()
         started = time.perf_counter()
-        test_accuracy, spike_rates = self._evaluate()
-        report = self.structure.report(integer_weights(self.model))
+        with self._as_exported():
+            test_accuracy, spike_rates = self._evaluate()
+            report = self.structure.report(integer_weights(self.model))
         self.metrics.append(
             {
                 "epoch": p.epoch + 1,
@@ -334,6 +336,20 @@ class Trainer:
             train_state.load_structure_scalars(self.structure, scalars)
         tensors = [*self.model.parameters(), *train_state.structure_tensors(self.structure)]
         check_identical(self.ranks, tensors, "weights, masks and spine state")
+
+    @contextmanager
+    def _as_exported(self) -> Iterator[None]:
+        """The model with its masks applied, as export reads it; the drift of the masked
+        weights (what regeneration scores) comes back afterwards."""
+        tensors = [*self.structure.weights, *(b for b in self.structure.biases if b is not None)]
+        saved = [t.detach().clone() for t in tensors]
+        self.structure.apply_masks()
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for tensor, value in zip(tensors, saved, strict=True):
+                    tensor.copy_(value)
 
     @torch.no_grad()
     def _evaluate(self) -> tuple[float, list[float]]:

@@ -43,7 +43,7 @@ def test_defaults_are_the_fast_digits_constants() -> None:
         "rate_gain_tau": 1.0, "conv_regen_q0": 65.0, "conv_regen_steps": 3,
         "conv_dead_synapses": 10, "conv_prune_rate_init": 5.0, "conv_rate_gain_tau": 5.0,
         "prune_rate_max": 90.0, "rate_gain_steps": 4, "late_rate_gain": 0.00075,
-        "step_iterations": 0,
+        "step_iterations": 0, "stop_fraction": 1.0,
     }  # fmt: skip
     assert StructureConfig().development_start == 6
 

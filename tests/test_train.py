@@ -242,6 +242,34 @@ def test_masked_weights_stay_zero_once_the_structure_steps_are_over() -> None:
     assert trainer.structure.step_count == 2
 
 
+def test_the_epoch_test_accuracy_is_the_exported_networks() -> None:
+    """Evaluated with the masks applied; the masked weights' drift survives it."""
+    trainer = _tiny_trainer(epochs=2, step_iterations=3)
+    weight = trainer.model.layers[0].weight
+    trainer.begin_epoch()
+    for _ in range(3):
+        trainer.train_batch()  # step 0 at iteration 3: the masks
+    trainer._end_epoch()
+    mask = trainer.structure.masks[0]
+    mask[:, :8] = 0  # as a pruning step would, without zeroing them yet
+    trainer.begin_epoch()
+    for _ in range(2):
+        trainer.train_batch()  # iterations 4 and 5: no step
+    seen = {}
+    evaluate = trainer._evaluate
+
+    def spy():
+        seen["weight"] = weight.detach().clone()
+        return evaluate()
+
+    trainer._evaluate = spy
+    drifted = weight.detach().clone()
+    trainer._end_epoch()
+    assert drifted[mask == 0].abs().sum() > 0
+    assert torch.all(seen["weight"][mask == 0] == 0)
+    torch.testing.assert_close(weight.detach(), drifted, rtol=0, atol=0)
+
+
 def test_a_pruned_neuron_still_passes_a_gradient_to_its_masked_synapses() -> None:
     """Its membrane sits at exactly 0 (no input, no bias); the surrogate window
     |v - v_th| <= v_th is open there, so regeneration sees a real drift."""
