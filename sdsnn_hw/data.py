@@ -1,8 +1,8 @@
 """Data sets and the encoders that turn pixels into input spike trains.
 
 Image data sets (digits, MNIST, Fashion-MNIST) hold pixels in [0, 1], encoded at every
-use (:data:`ENCODINGS`); event data sets (N-MNIST, DVS-Gesture, :mod:`sdsnn_hw.data_events`) hold
-binary event frames, the spikes themselves.
+use (:data:`ENCODINGS`); event data sets (N-MNIST, DVS-Gesture,
+:mod:`sdsnn_hw.data_events`) hold binary event frames, the spikes themselves.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATASETS = ("digits", "mnist", "fashion-mnist", "nmnist", "dvsgesture")
 # Bernoulli rate coding, or sigma-delta: the same spike count for every presentation of
 # a pixel, evenly spread (docs/hardware-contract.md, section 8)
-ENCODINGS = ("rate", "sigma-delta")
 RATE = "rate"
-SIGMA_DELTA_ONE = 1 << 16  # pixel levels of the sigma-delta encoder
+SIGMA_DELTA = "sigma-delta"
+ENCODINGS = (RATE, SIGMA_DELTA)
+SIGMA_DELTA_BITS = 16  # pixels at 2**-16 resolution in the sigma-delta encoder
+SIGMA_DELTA_ONE = 1 << SIGMA_DELTA_BITS
 _SHAPES = {
     "digits": ((1, 8, 8), 10),
     "mnist": ((1, 28, 28), 10),
@@ -222,7 +224,7 @@ def encode_sigma_delta(x: np.ndarray, time_steps: int) -> np.ndarray:
         return event_spikes(x, time_steps)
     level = np.round(x.astype(np.float32) * np.float32(SIGMA_DELTA_ONE)).astype(np.int64)
     t = np.arange(time_steps + 1, dtype=np.int64)[None, :, None]
-    count = (t * level[:, None, :] + SIGMA_DELTA_ONE // 2) >> 16
+    count = (t * level[:, None, :] + SIGMA_DELTA_ONE // 2) >> SIGMA_DELTA_BITS
     return (count[:, 1:] - count[:, :-1]).astype(np.uint8)
 
 
@@ -231,7 +233,7 @@ def encode(x: np.ndarray, time_steps: int, seed: int, encoding: str = RATE) -> n
     rate coding only."""
     if encoding == RATE:
         return encode_rate(x, time_steps, seed)
-    if encoding == "sigma-delta":
+    if encoding == SIGMA_DELTA:
         return encode_sigma_delta(x, time_steps)
     raise DataError(f"unknown spike encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
 

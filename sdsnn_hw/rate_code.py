@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from sdsnn_hw.data import RATE, SIGMA_DELTA_ONE
+from sdsnn_hw.data import RATE, SIGMA_DELTA_BITS, SIGMA_DELTA_ONE
 
 LEVELS = 1 << 16
 
@@ -47,7 +47,7 @@ def sigma_delta_spikes(x: torch.Tensor, steps: int) -> torch.Tensor:
     bits, time-major: uint8 0/1 of shape (steps, batch, inputs)."""
     level = torch.round(x.float() * SIGMA_DELTA_ONE).to(torch.int64)
     t = torch.arange(steps + 1, device=x.device, dtype=torch.int64).view(-1, *[1] * x.dim())
-    count = (t * level + SIGMA_DELTA_ONE // 2) >> 16
+    count = (t * level + SIGMA_DELTA_ONE // 2) >> SIGMA_DELTA_BITS
     return (count[1:] - count[:-1]).to(torch.uint8)
 
 

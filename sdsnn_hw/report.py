@@ -145,8 +145,7 @@ def _summary(folder: _Folder, section: Section, _tables: dict | None) -> None:
         return
     keys = (
         "dataset", "net", "n_test", "time_steps", "encoding", "weight_bits", "lanes",
-        "accuracy_qat",
-        "accuracy_golden", "qat_golden_mismatches", "accuracy_rtl", "rtl_samples",
+        "accuracy_qat", "accuracy_golden", "qat_golden_mismatches", "accuracy_rtl", "rtl_samples",
         "rtl_mismatches", "rtl_counters_match_golden", "pruning_rate", "nonzero_weights",
         "memory_bits", "synaptic_ops_per_inference", "model_cycles_per_inference",
         "bound_cycles_per_inference", "cycles_vs_bound", "rtl_cycles_per_inference",
