@@ -239,10 +239,23 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
             "v_min": _hex(lif.v_min, v),
             "v_max": _hex(lif.v_max, v),
         }
+    if index > 0:
+        params["MAP_IN"] = 1
     param_text = ",\n".join(f"      .{k}({v})" for k, v in {**params, **files}.items())
     start = "accept" if index == 0 else f"l{index - 1}_done"
-    # the sim top's first layer takes its steps from the driver (pres_*_q)
-    spikes = ("pres_spikes_q" if sim else "spikes_i") if index == 0 else f"l{index - 1}_spikes"
+    # the sim top's first layer takes its steps from the driver (pres_*_q); every later
+    # layer's map is written into its block RAM by the update stream of the one before
+    if index == 0:
+        spikes = "pres_spikes_q" if sim else "spikes_i"
+        map_depth = -(-shape.in_c // lanes) * shape.in_h * shape.in_w
+        map_in = ["1'b0", f"{max(1, (map_depth - 1).bit_length())}'d0", f"{lanes}'d0"]
+    else:
+        spikes = f"{shape.in_c * shape.in_h * shape.in_w}'d0"
+        map_in = [f"l{index - 1}_upd_{name}" for name in ("valid", "addr", "spikes")]
+    map_ports = "".join(
+        f"      .map_{name}_i({wire}),\n"
+        for name, wire in zip(("valid", "addr", "spikes"), map_in, strict=True)
+    )
     first = ("pres_first_q" if sim else "first_step_i") if index == 0 else "first_q"
     counters = "".join(f"      .{c}_o({p}{c}),\n" for c in COUNTERS)
     config_text = "".join(f"      .{k}_i({v}),\n" for k, v in config.items())
@@ -287,6 +300,9 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
         # counters and the update stream are for simulation; synthesis removes them
         unused = [f"{p}{c}" for c in COUNTERS]
         unused += [f"{p}upd_valid", f"{p}upd_addr", f"{p}upd_spikes", f"{p}upd_membranes"]
+        # the map goes on through the update stream: only the last layer's spikes_o has
+        # a load, and synthesis drops the others' flip-flops
+        unused.append(f"{p}spikes")
     wire_text = "\n".join(wires)
     return f"""
 {wire_text}
@@ -301,7 +317,7 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
 {config_text}      .start_i({start}),
       .first_step_i({first}),
       .spikes_i({spikes}),
-      .ready_o(layer_ready[{index}]),
+{map_ports}      .ready_o(layer_ready[{index}]),
       .done_o({p}done),
       .spikes_o({p}spikes),
       .upd_valid_o({p}upd_valid),

@@ -69,6 +69,10 @@ def test_the_synthesis_top_has_no_simulation_ports_and_loads_the_export(tmp_path
         assert text not in synth
         assert text in sim
     assert "_FILE" not in sim  # the simulation ROMs load by plusarg only
+    for top in (synth, sim):  # later layers read their map from the update stream
+        assert top.count(".MAP_IN(1)") == 1
+        assert ".map_valid_i(l0_upd_valid)" in top
+        assert ".spikes_i(5'd0)" in top  # layer 1's vector input is unused
 
 
 MAP_GROUPS = [i for i, group in enumerate(CI_GROUPS) if group.input_shape[1:] != (1, 1)]

@@ -32,6 +32,9 @@ module lif_core #(
     parameter int OUT_C = 8,            // output units: fc neurons, conv output channels
     parameter int K = 1,                // kernel size (odd); 1 for fc
     parameter int LANES = 2,            // synapse and neuron lanes P: 1, 2, 4 or 8
+    parameter int MAP_IN = 0,           // 0: the input map on spikes_i; 1: written into
+                                        // block RAM by the producer's update stream
+                                        // (map_*_i), spikes_i unused
     parameter int LAYOUT = 0,           // 0 dense_rows / dense_kernels, 1 csr_fanout /
                                         // kernel_list, 2 tap_list (conv)
     parameter int W_BITS = 8,           // weight field width (two's complement)
@@ -53,7 +56,9 @@ module lif_core #(
     parameter int N_IN = IN_C * IN_H * IN_W,          // input spikes (the map before pooling)
     parameter int N_OUT = OUT_C * HW,                 // output neurons
     parameter int DEPTH = (OUT_C + LANES - 1) / LANES * HW,  // bank depth
-    parameter int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1       // bank address width
+    parameter int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1,      // bank address width
+    parameter int MAP_DEPTH = (IN_C + LANES - 1) / LANES * IN_H * IN_W,  // producer's
+    parameter int MAW = (MAP_DEPTH > 1) ? $clog2(MAP_DEPTH) : 1         // bank depth
 ) (
     input  wire                             clk_i,
     input  wire                             rst_ni,           // asynchronous, active low
@@ -66,6 +71,10 @@ module lif_core #(
     input  wire                             start_i,
     input  wire                             first_step_i,     // new sample: membranes from 0
     input  wire        [          N_IN-1:0] spikes_i,         // the input map in C order
+    // MAP_IN = 1: the producer's update stream (same LANES), one beat per bank address
+    input  wire                             map_valid_i,
+    input  wire        [           MAW-1:0] map_addr_i,
+    input  wire        [         LANES-1:0] map_spikes_i,
     output logic                            ready_o,
     output logic                            done_o,           // pulse: spikes_o complete
     output logic       [         N_OUT-1:0] spikes_o,         // the output map in C order
@@ -202,28 +211,60 @@ module lif_core #(
   // HOLD: a step with words idles once the last word has left the pipeline ahead of
   // the accumulator read; a step without any idles as late, so that every step costs
   // the same overhead (docs/microarchitecture.md, section 5)
-  spike_queue #(
-      .CONV(CONV),
-      .IN_C(IN_C),
-      .IN_H(IN_H),
-      .IN_W(IN_W),
-      .POOL(POOL),
-      .M   (2),
-      .HOLD(HOLD)
-  ) u_queue (
-      .clk_i   (clk_i),
-      .rst_ni  (rst_ni),
-      .load_i   (accept),
-      .spikes_i (spikes_i),
-      .mask_i   (nonempty_q),
-      .marks_i  ({pair_q, single_q}),
-      .pop_i    (q_pop),
-      .valid_o  (q_valid),
-      .unit_o   (q_unit),
-      .pos_o    (q_tag),
-      .marks_o  (q_marks),
-      .pending_o(q_pending)
-  );
+  if (MAP_IN != 0) begin : g_map_queue
+    logic unused_spikes;  // the map arrives on map_*_i
+    assign unused_spikes = ^spikes_i;
+    map_queue #(
+        .CONV (CONV),
+        .IN_C (IN_C),
+        .IN_H (IN_H),
+        .IN_W (IN_W),
+        .POOL (POOL),
+        .LANES(LANES),
+        .M    (2),
+        .HOLD (HOLD)
+    ) u_queue (
+        .clk_i      (clk_i),
+        .rst_ni     (rst_ni),
+        .wr_valid_i (map_valid_i),
+        .wr_addr_i  (map_addr_i),
+        .wr_spikes_i(map_spikes_i),
+        .load_i     (accept),
+        .mask_i     (nonempty_q),
+        .marks_i    ({pair_q, single_q}),
+        .pop_i      (q_pop),
+        .valid_o    (q_valid),
+        .unit_o     (q_unit),
+        .pos_o      (q_tag),
+        .marks_o    (q_marks),
+        .pending_o  (q_pending)
+    );
+  end else begin : g_spike_queue
+    logic unused_map;  // the map arrives on spikes_i
+    assign unused_map = ^{map_valid_i, map_addr_i, map_spikes_i};
+    spike_queue #(
+        .CONV(CONV),
+        .IN_C(IN_C),
+        .IN_H(IN_H),
+        .IN_W(IN_W),
+        .POOL(POOL),
+        .M   (2),
+        .HOLD(HOLD)
+    ) u_queue (
+        .clk_i    (clk_i),
+        .rst_ni   (rst_ni),
+        .load_i   (accept),
+        .spikes_i (spikes_i),
+        .mask_i   (nonempty_q),
+        .marks_i  ({pair_q, single_q}),
+        .pop_i    (q_pop),
+        .valid_o  (q_valid),
+        .unit_o   (q_unit),
+        .pos_o    (q_tag),
+        .marks_o  (q_marks),
+        .pending_o(q_pending)
+    );
+  end
 
   weight_rom #(
       .WIDTH  (PTR_BITS),
