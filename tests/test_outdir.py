@@ -144,6 +144,7 @@ from sdsnn_hw.cli import main
 print("ready", flush=True)
 for i in range(1000):
     main(["export", sys.argv[1 + i % 2], sys.argv[3], "--formats", "mem"])
+    print("exported", i % 2, flush=True)
 """
 
 
@@ -184,7 +185,14 @@ def test_a_killed_export_leaves_the_old_or_the_new_folder_complete(
             cwd=REPO,
         )
         assert child.stdout.readline().strip() == b"ready"
-        time.sleep(float(rng.uniform(0.0, 0.4)))
+        # after 1 to 4 whole exports (so that both checkpoints come up whatever the
+        # machine's speed), then somewhere inside the next one
+        for _ in range(int(rng.integers(1, 5))):
+            line = b""
+            while not line.startswith(b"exported"):  # past the export's own table
+                line = child.stdout.readline()
+                assert line, "the export loop ended"
+        time.sleep(float(rng.uniform(0.0, 0.2)))
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         tree = _tree(out)

@@ -175,7 +175,7 @@ module map_queue #(
 
   // ---------------------------------------------------------------------------------
   // Read side
-  logic [NW-1:0] occ_q, occ_d;
+  logic [NW-1:0] occ_q;
   logic armed_q;                             // from a load until occ_q is empty
   logic widx_v_q, widx_v_d;
   logic [NB-1:0] widx_q, widx_d;
@@ -219,6 +219,32 @@ module map_queue #(
       .rdata_o(word)
   );
 
+  // Occupancy: a write sets or clears its word's bit, a take clears it. Each bit is a
+  // flip-flop whose enable is the AND of two predecoded halves of the word index (one
+  // LUT a bit); an indexed assignment to the whole vector became a comparator per bit
+  // and per port. A write and a take never come in one cycle: the producer writes
+  // before the load, the queue takes after it.
+  localparam int LB = (NB + 1) / 2;          // low half of the word index
+  localparam int NL = 1 << LB;
+  localparam int NH = NW / NL;
+  logic [NL-1:0] wr_lo, take_lo;
+  logic [NH-1:0] wr_hi, take_hi;
+  always_comb begin
+    wr_lo = wr_valid_i ? NL'(1) << (int'(wr_index) % NL) : '0;
+    wr_hi = NH'(1) << (int'(wr_index) / NL);
+    take_lo = take_occ ? NL'(1) << (int'(occ_low) % NL) : '0;
+    take_hi = NH'(1) << (int'(occ_low) / NL);
+  end
+  for (genvar i = 0; i < NW; i++) begin : g_occ
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        occ_q[i] <= 1'b0;
+      end else if ((wr_hi[i/NL] && wr_lo[i%NL]) || (take_hi[i/NL] && take_lo[i%NL])) begin
+        occ_q[i] <= wr_valid_i && |wr_bits;
+      end
+    end
+  end
+
   logic head_free, take_cur, cur_last, cur_refill, take_widx, widx_free;
   logic [LANES-1:0] cur_rest, cur_lowest;
   assign cur_rest = cur_q & (cur_q - 1'b1);  // without the spike the head takes
@@ -243,7 +269,6 @@ module map_queue #(
     cur_w_d = cur_w_q;
     widx_v_d = widx_v_q;
     widx_d = widx_q;
-    occ_d = occ_q;
     c = field(cur_w_q, RS, RB) * LANES + int'(cur_low);
     y = field(cur_w_q, YS, YB);
     x = field(cur_w_q, XS, XB);
@@ -271,18 +296,10 @@ module map_queue #(
       widx_v_d = take_occ && occ_found;
       widx_d = occ_low;
     end
-    if (take_occ) begin
-      // without the word the RAM reads: a decoder, not a borrow chain as long as occ_q
-      occ_d[occ_low] = 1'b0;
-    end
-    if (wr_valid_i) begin
-      occ_d[wr_index] = |wr_bits;
-    end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      occ_q <= '0;
       armed_q <= 1'b0;
       widx_v_q <= 1'b0;
       widx_q <= '0;
@@ -296,7 +313,6 @@ module map_queue #(
       cur_marks_q <= '0;
       warm_q <= '0;
     end else begin
-      occ_q <= occ_d;
       armed_q <= load_i || (armed_q && |occ_q);
       widx_v_q <= load_i ? 1'b0 : widx_v_d;
       widx_q <= widx_d;
