@@ -297,7 +297,8 @@ def _core(index: int, layer: LayerSpec, lanes: int, target: str) -> str:
   assign {p}spikes_o = {p}spikes;
 {outputs}"""
     else:
-        # counters and the update stream are for simulation; synthesis removes them
+        # the counters are for simulation and synthesis removes them, as it does the
+        # last layer's update stream (every other one feeds the next layer's map)
         unused = [f"{p}{c}" for c in COUNTERS]
         unused += [f"{p}upd_valid", f"{p}upd_addr", f"{p}upd_spikes", f"{p}upd_membranes"]
         # the map goes on through the update stream: only the last layer's spikes_o has
